@@ -1,0 +1,70 @@
+/**
+ * Settings of the event stream, read from environment variables (Node, Bun,
+ * Deno) or from Worker vars, and validated so a typo fails loudly at start
+ * instead of producing a stream that behaves strangely.
+ */
+
+/** What every stream served by the app looks like. */
+export interface Settings {
+  /** Frames per stream, ids 1 to `frames` (`SSE_FRAMES`, default 5). */
+  frames: number
+  /** Milliseconds between frames (`SSE_INTERVAL_MS`, default 1000). */
+  intervalMs: number
+  /** Reconnection time sent to clients in the `retry:` field (`SSE_RETRY_MS`, default 3000). */
+  retryMs: number
+  /** Longest silence before a keep-alive comment (`SSE_KEEPALIVE_MS`, default 15000). */
+  keepAliveMs: number
+}
+
+type Env = Record<string, unknown>
+
+interface Rule {
+  variable: string
+  fallback: number
+  min: number
+  max: number
+}
+
+const HOUR_MS = 3_600_000
+
+const RULES: Record<keyof Settings, Rule> = {
+  frames: { variable: 'SSE_FRAMES', fallback: 5, min: 1, max: 1_000_000 },
+  intervalMs: { variable: 'SSE_INTERVAL_MS', fallback: 1000, min: 1, max: HOUR_MS },
+  retryMs: { variable: 'SSE_RETRY_MS', fallback: 3000, min: 0, max: HOUR_MS },
+  keepAliveMs: { variable: 'SSE_KEEPALIVE_MS', fallback: 15_000, min: 10, max: HOUR_MS },
+}
+
+/** A setting that is not an integer in its allowed range. */
+export class SettingsError extends Error {
+  override name = 'SettingsError'
+}
+
+/** The defaults, as a user who sets nothing gets them. */
+export const defaultSettings: Settings = {
+  frames: RULES.frames.fallback,
+  intervalMs: RULES.intervalMs.fallback,
+  retryMs: RULES.retryMs.fallback,
+  keepAliveMs: RULES.keepAliveMs.fallback,
+}
+
+/** Reads one integer variable; unset or empty means its default. */
+export function readInteger(env: Env, { variable, fallback, min, max }: Rule): number {
+  const raw = env[variable]
+  if (raw === undefined || raw === '') return fallback
+  const text = String(raw).trim()
+  const value = Number(text)
+  if (!/^-?\d+$/.test(text) || value < min || value > max) {
+    throw new SettingsError(`${variable} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`)
+  }
+  return value
+}
+
+/** Reads and validates every `SSE_*` setting; throws a {@link SettingsError} naming the first bad one. */
+export function parseSettings(env: Env): Settings {
+  return {
+    frames: readInteger(env, RULES.frames),
+    intervalMs: readInteger(env, RULES.intervalMs),
+    retryMs: readInteger(env, RULES.retryMs),
+    keepAliveMs: readInteger(env, RULES.keepAliveMs),
+  }
+}

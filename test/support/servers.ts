@@ -1,0 +1,122 @@
+/**
+ * Starts each runtime's real server the way a user does, through the npm
+ * script's own command line, on a free loopback port, and watches its output.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+
+export const runtimes = ['workerd', 'node', 'bun', 'deno'] as const
+export type RuntimeName = (typeof runtimes)[number]
+
+const root = new URL('../../', import.meta.url)
+const scripts: Record<string, string> = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).scripts
+const scriptOf: Record<RuntimeName, string> = {
+  workerd: 'dev',
+  node: 'start:node',
+  bun: 'start:bun',
+  deno: 'start:deno',
+}
+
+export interface RunningServer {
+  runtime: RuntimeName
+  /** Base URL, ending in `/`. */
+  url: string
+  /** Everything the server printed so far. */
+  output(): string
+  /** Resolves with the output once `test` matches it; rejects after `timeoutMs` or if the server exits. */
+  waitForOutput(test: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
+  /** The process, for signal tests. */
+  child: ChildProcess
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>
+  /** Stops the server and everything it started. */
+  stop(): Promise<void>
+}
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.unref()
+    probe.on('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+/** Starts `runtime`'s server with `env` (SSE_* settings): Workers get them as `--var`. */
+export async function startServer(runtime: RuntimeName, env: Record<string, string> = {}): Promise<RunningServer> {
+  const port = await freePort()
+  let command = scripts[scriptOf[runtime]]
+  if (runtime === 'workerd') {
+    const vars = Object.entries(env).map(([key, value]) => `--var ${key}:${value}`)
+    command += ` ${vars.join(' ')} --inspector-port ${await freePort()} --log-level log`
+  }
+  const child = spawn(command, {
+    cwd: root,
+    shell: true,
+    detached: true, // its own process group, so stop() reaches wrangler's workerd too
+    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), WRANGLER_SEND_METRICS: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let text = ''
+  const watchers = new Set<() => void>()
+  const onData = (chunk: Buffer) => {
+    text += chunk.toString()
+    for (const watcher of watchers) watcher()
+  }
+  child.stdout?.on('data', onData)
+  child.stderr?.on('data', onData)
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  let hasExited = false
+  exited.then(() => {
+    hasExited = true
+    for (const watcher of watchers) watcher()
+  })
+
+  const waitForOutput = (test: RegExp, timeoutMs = 20_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = text.match(test)
+        if (match) return done(() => resolve(match))
+        if (hasExited) done(() => reject(new Error(`${runtime} exited before printing ${test}:\n${text}`)))
+      }
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`${runtime} did not print ${test} in ${timeoutMs} ms:\n${text}`))),
+        timeoutMs,
+      )
+      const done = (settle: () => void) => {
+        clearTimeout(timer)
+        watchers.delete(check)
+        settle()
+      }
+      watchers.add(check)
+      check()
+    })
+
+  const stop = async () => {
+    if (hasExited) return
+    const kill = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-(child.pid as number), signal)
+      } catch {
+        // Already gone.
+      }
+    }
+    kill('SIGTERM')
+    const timer = setTimeout(() => kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(timer)
+  }
+
+  try {
+    await waitForOutput(/(?:listening on|Ready on) (http:\/\/127\.0\.0\.1:\d+)/, 60_000)
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { runtime, url: `http://127.0.0.1:${port}/`, output: () => text, waitForOutput, child, exited, stop }
+}
