@@ -4,21 +4,28 @@
  * listening and static file serving around it.
  */
 
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { Hono } from 'hono'
+import { encodeComment, encodeEvent } from './encoder.ts'
 import { lastEventId } from './last-event-id.ts'
 import type { Settings } from './settings.ts'
 import { defaultSettings } from './settings.ts'
 import type { StreamEnd } from './stream.ts'
-import { createEventStream } from './stream.ts'
+import { createEventStream, pendingTimers } from './stream.ts'
 
 export interface AppOptions {
   /** Stream settings; unset fields take {@link defaultSettings}. */
   settings?: Partial<Settings>
+  /** The data of frame `id`. Default `Message <id>`. */
+  message?: (id: number) => string
   /** The runtime's static file handler for public/, tried after the routes. Workers serve assets themselves. */
   serveStatic?: MiddlewareHandler
+  /** Aborting it closes every open stream between two frames and answers new ones with a reconnect hint. */
+  shutdown?: AbortSignal
   /** Called once per stream when it ends. Default: one JSON log line on stdout. */
   onStreamEnd?: (end: StreamEnd) => void
+  /** Serve `GET /debug/streams` with open streams and pending timers. Off by default: it is for soak tests. */
+  debug?: boolean
 }
 
 // No hop-by-hop headers (Connection, Transfer-Encoding): they are illegal in
@@ -42,24 +49,49 @@ function logStreamEnd(end: StreamEnd): void {
   console.log(JSON.stringify({ msg: 'stream end', ...end }))
 }
 
+/**
+ * The answer past the stream cap. EventSource treats any status but 200 as
+ * final and never comes back, so it gets a 200 stream holding only a long
+ * `retry:` and closes: the browser reconnects later with its Last-Event-ID.
+ * Other clients get 503 with Retry-After.
+ */
+function busy(c: Context, retryMs: number): Response {
+  if (c.req.header('Accept')?.includes('text/event-stream')) {
+    return c.body(`${encodeEvent({ retry: retryMs })}${encodeComment('busy')}`, 200, STREAM_HEADERS)
+  }
+  return c.text('Service Unavailable: too many open streams', 503, {
+    'Retry-After': String(Math.ceil(retryMs / 1000)),
+  })
+}
+
 /** Builds the app; mount it anywhere with `parent.route('/sse', createApp())`. */
 export function createApp(options: AppOptions = {}): Hono {
   const settings = { ...defaultSettings, ...options.settings }
-  const onStreamEnd = options.onStreamEnd ?? logStreamEnd
+  const { message, shutdown, onStreamEnd = logStreamEnd } = options
+  let open = 0
+  const onEnd = (end: StreamEnd) => {
+    open--
+    onStreamEnd(end)
+  }
   const app = new Hono()
 
   app.get('/events', (c) => {
     const after = lastEventId(c.req.raw)
     // 204 tells EventSource the stream is over: it stops reconnecting.
     if (after >= settings.frames) return c.body(null, 204, { 'Access-Control-Allow-Origin': '*' })
+    // HEAD: the headers a GET would get, and no stream, so no timer.
     if (c.req.method === 'HEAD') return c.body(null, 200, STREAM_HEADERS)
+    if (settings.maxStreams > 0 && open >= settings.maxStreams) return busy(c, settings.busyRetryMs)
+    open++
     const body = createEventStream({
       ...settings,
       lastEventId: after,
+      message,
       signal: c.req.raw.signal,
-      onEnd: onStreamEnd,
+      shutdown,
+      onEnd,
     })
-    return new Response(body, { headers: STREAM_HEADERS })
+    return c.body(body, 200, STREAM_HEADERS)
   })
 
   app.options('/events', (c) =>
@@ -73,6 +105,8 @@ export function createApp(options: AppOptions = {}): Hono {
   )
 
   app.all('/events', (c) => c.text('Method Not Allowed', 405, { Allow: ALLOW }))
+
+  if (options.debug) app.get('/debug/streams', (c) => c.json({ open, timers: pendingTimers() }))
 
   if (options.serveStatic) {
     app.use('/*', async (c, next) => {

@@ -6,6 +6,10 @@ await runServer({
   serveStatic: (root) => serveStatic({ root }),
   listen: (app, { hostname, port }) =>
     new Promise((resolve) => {
-      Deno.serve({ hostname, port, onListen: (address) => resolve(address.port) }, app.fetch)
+      const server = Deno.serve(
+        // Our onListen also replaces Deno's own "Listening on" line.
+        { hostname, port, onListen: (address) => resolve({ port: address.port, close: () => server.shutdown() }) },
+        app.fetch,
+      )
     }),
 })

@@ -8,6 +8,12 @@ await runServer({
   serveStatic: (root) => serveStatic({ root }),
   listen: (app, { hostname, port }) =>
     new Promise((resolve) => {
-      serve({ fetch: app.fetch, hostname, port }, (info: AddressInfo) => resolve(info.port))
+      const server = serve({ fetch: app.fetch, hostname, port }, (info: AddressInfo) =>
+        resolve({
+          port: info.port,
+          // close() waits for open responses and, since Node 19, drops idle keep-alive sockets.
+          close: () => new Promise((done) => server.close(() => done())),
+        }),
+      )
     }),
 })

@@ -2,7 +2,7 @@
  * Runs the app as a standalone server on Node, Bun or Deno. Each runtime's
  * entry supplies how to listen and how to serve files; this module does the
  * rest the same way everywhere: settings from the environment, the public/
- * folder, the one line that says where it listens.
+ * folder, the one line that says where it listens, and a graceful stop.
  */
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
@@ -10,35 +10,64 @@ import type { Hono, MiddlewareHandler } from 'hono'
 import { createApp } from './app.ts'
 import { parseSettings, readInteger, SettingsError } from './settings.ts'
 
+/** A listening server, as a runtime's entry reports it. */
+export interface Listening {
+  /** The port actually bound (PORT=0 picks a free one). */
+  port: number
+  /** Stops accepting connections; resolves once open responses are done. */
+  close: () => Promise<void>
+}
+
 /** What a runtime's entry provides. */
 export interface Runtime {
   /** The runtime's static file middleware for an absolute folder. */
   serveStatic: (root: string) => MiddlewareHandler
-  /** Starts listening; resolves with the port actually bound (PORT=0 picks a free one). */
-  listen: (app: Hono, address: { hostname: string; port: number }) => Promise<number>
+  /** Starts listening. */
+  listen: (app: Hono, address: { hostname: string; port: number }) => Promise<Listening>
 }
 
 /** public/, found next to src/ whatever the working directory is. */
 export const publicDir = fileURLToPath(new URL('../public/', import.meta.url))
 
+type Env = Record<string, string | undefined>
+
+function readServerConfig(env: Env) {
+  return {
+    settings: parseSettings(env),
+    hostname: env.HOST || '127.0.0.1',
+    port: readInteger(env, { variable: 'PORT', fallback: 8787, min: 0, max: 65535 }),
+    shutdownMs: readInteger(env, { variable: 'SSE_SHUTDOWN_MS', fallback: 2000, min: 0, max: 60_000 }),
+    debug: readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1,
+  }
+}
+
 /** Reads the environment, builds the app and listens; a bad setting exits with one line and code 1. */
-export async function runServer(
-  runtime: Runtime,
-  env: Record<string, string | undefined> = process.env,
-): Promise<void> {
-  let settings: ReturnType<typeof parseSettings>
-  let port: number
+export async function runServer(runtime: Runtime, env: Env = process.env): Promise<void> {
+  let config: ReturnType<typeof readServerConfig>
   try {
-    settings = parseSettings(env)
-    port = readInteger(env, { variable: 'PORT', fallback: 8787, min: 0, max: 65535 })
+    config = readServerConfig(env)
   } catch (error) {
     if (!(error instanceof SettingsError)) throw error
     console.error(error.message)
     process.exit(1)
   }
-  const hostname = env.HOST || '127.0.0.1'
-  const app = createApp({ settings, serveStatic: runtime.serveStatic(publicDir) })
-  const bound = await runtime.listen(app, { hostname, port })
+  const { settings, hostname, shutdownMs, debug } = config
+  const stopping = new AbortController()
+  const app = createApp({ settings, debug, shutdown: stopping.signal, serveStatic: runtime.serveStatic(publicDir) })
+  const server = await runtime.listen(app, { hostname, port: config.port })
   const host = hostname.includes(':') ? `[${hostname}]` : hostname
-  console.log(`edge-sse listening on http://${host}:${bound}/`)
+  console.log(`edge-sse listening on http://${host}:${server.port}/`)
+
+  // Stop accepting, close every stream between two frames (clients resume
+  // elsewhere with their Last-Event-ID), and exit 0, by the deadline at worst.
+  const stop = (signal: string) => {
+    if (stopping.signal.aborted) return
+    console.log(JSON.stringify({ msg: 'shutting down', signal }))
+    setTimeout(() => process.exit(0), shutdownMs).unref()
+    const closed = server.close()
+    stopping.abort()
+    closed.then(() => process.exit(0))
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
 }

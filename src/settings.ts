@@ -14,11 +14,16 @@ export interface Settings {
   retryMs: number
   /** Longest silence before a keep-alive comment (`SSE_KEEPALIVE_MS`, default 15000). */
   keepAliveMs: number
+  /** Open streams allowed at once per app; 0 means no cap (`SSE_MAX_STREAMS`, default 0). */
+  maxStreams: number
+  /** Reconnection time given to clients turned away by the cap (`SSE_BUSY_RETRY_MS`, default 30000). */
+  busyRetryMs: number
 }
 
 type Env = Record<string, unknown>
 
-interface Rule {
+/** One integer variable and its allowed range. */
+export interface Rule {
   variable: string
   fallback: number
   min: number
@@ -32,6 +37,8 @@ const RULES: Record<keyof Settings, Rule> = {
   intervalMs: { variable: 'SSE_INTERVAL_MS', fallback: 1000, min: 1, max: HOUR_MS },
   retryMs: { variable: 'SSE_RETRY_MS', fallback: 3000, min: 0, max: HOUR_MS },
   keepAliveMs: { variable: 'SSE_KEEPALIVE_MS', fallback: 15_000, min: 10, max: HOUR_MS },
+  maxStreams: { variable: 'SSE_MAX_STREAMS', fallback: 0, min: 0, max: 1_000_000 },
+  busyRetryMs: { variable: 'SSE_BUSY_RETRY_MS', fallback: 30_000, min: 0, max: HOUR_MS },
 }
 
 /** A setting that is not an integer in its allowed range. */
@@ -39,13 +46,14 @@ export class SettingsError extends Error {
   override name = 'SettingsError'
 }
 
-/** The defaults, as a user who sets nothing gets them. */
-export const defaultSettings: Settings = {
-  frames: RULES.frames.fallback,
-  intervalMs: RULES.intervalMs.fallback,
-  retryMs: RULES.retryMs.fallback,
-  keepAliveMs: RULES.keepAliveMs.fallback,
+function eachSetting(read: (rule: Rule) => number): Settings {
+  const settings = {} as Settings
+  for (const key of Object.keys(RULES) as (keyof Settings)[]) settings[key] = read(RULES[key])
+  return settings
 }
+
+/** The defaults, as a user who sets nothing gets them. */
+export const defaultSettings: Settings = eachSetting((rule) => rule.fallback)
 
 /** Reads one integer variable; unset or empty means its default. */
 export function readInteger(env: Env, { variable, fallback, min, max }: Rule): number {
@@ -61,10 +69,5 @@ export function readInteger(env: Env, { variable, fallback, min, max }: Rule): n
 
 /** Reads and validates every `SSE_*` setting; throws a {@link SettingsError} naming the first bad one. */
 export function parseSettings(env: Env): Settings {
-  return {
-    frames: readInteger(env, RULES.frames),
-    intervalMs: readInteger(env, RULES.intervalMs),
-    retryMs: readInteger(env, RULES.retryMs),
-    keepAliveMs: readInteger(env, RULES.keepAliveMs),
-  }
+  return eachSetting((rule) => readInteger(env, rule))
 }

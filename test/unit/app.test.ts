@@ -1,0 +1,151 @@
+import { Hono } from 'hono'
+import { describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app.ts'
+import type { StreamEnd } from '../../src/stream.ts'
+
+const settings = { intervalMs: 1, frames: 3 }
+const quiet = () => {
+  const ends: StreamEnd[] = []
+  return { ends, app: createApp({ settings, onStreamEnd: (end) => ends.push(end) }) }
+}
+const expected = 'retry: 3000\n\nid: 1\ndata: Message 1\n\nid: 2\ndata: Message 2\n\nid: 3\ndata: Message 3\n\n'
+
+describe('GET /events', () => {
+  it('answers 200 with the stream headers and no hop-by-hop header', async () => {
+    const res = await quiet().app.request('/events')
+    expect(res.status).toBe(200)
+    expect(Object.fromEntries(res.headers)).toEqual({
+      'access-control-allow-origin': '*',
+      'cache-control': 'no-cache, no-transform',
+      'content-type': 'text/event-stream; charset=utf-8',
+      'x-accel-buffering': 'no',
+    })
+    await res.body?.cancel()
+  })
+
+  it('streams every frame and logs one end', async () => {
+    const { app, ends } = quiet()
+    expect(await (await app.request('/events')).text()).toBe(expected)
+    expect(ends).toEqual([{ reason: 'complete', frames: 3 }])
+  })
+
+  it('resumes after Last-Event-ID', async () => {
+    const res = await quiet().app.request('/events', { headers: { 'Last-Event-ID': '2' } })
+    expect(await res.text()).toBe('retry: 3000\n\nid: 3\ndata: Message 3\n\n')
+  })
+
+  it('answers 204 with no body once the client has the last frame', async () => {
+    const { app, ends } = quiet()
+    for (const id of ['3', '4', '99']) {
+      const res = await app.request('/events', { headers: { 'Last-Event-ID': id } })
+      expect(res.status).toBe(204)
+      expect(await res.text()).toBe('')
+    }
+    expect(ends).toEqual([])
+  })
+
+  it('restarts a stream whose Last-Event-ID is garbage rather than failing', async () => {
+    const res = await quiet().app.request('/events', { headers: { 'Last-Event-ID': '1e3' } })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe(expected)
+  })
+
+  it('uses the message option for the data', async () => {
+    const app = createApp({ settings: { intervalMs: 1, frames: 1 }, message: (id) => `tick ${id}`, onStreamEnd() {} })
+    expect(await (await app.request('/events')).text()).toBe('retry: 3000\n\nid: 1\ndata: tick 1\n\n')
+  })
+
+  it('logs one JSON line per stream end by default', async () => {
+    const lines: string[] = []
+    const log = console.log
+    console.log = (line: string) => lines.push(line)
+    try {
+      await (await createApp({ settings }).request('/events')).text()
+    } finally {
+      console.log = log
+    }
+    expect(lines).toEqual(['{"msg":"stream end","reason":"complete","frames":3}'])
+  })
+})
+
+describe('other methods on /events', () => {
+  it('answers HEAD with the stream headers, no body and no stream', async () => {
+    const { app, ends } = quiet()
+    const res = await app.request('/events', { method: 'HEAD' })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    expect(res.body).toBeNull()
+    expect(ends).toEqual([])
+  })
+
+  it('answers a CORS preflight allowing GET and the Last-Event-ID header', async () => {
+    const res = await quiet().app.request('/events', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://example.com', 'Access-Control-Request-Method': 'GET' },
+    })
+    expect(res.status).toBe(204)
+    expect(res.headers.get('access-control-allow-origin')).toBe('*')
+    expect(res.headers.get('access-control-allow-methods')).toBe('GET, HEAD, OPTIONS')
+    expect(res.headers.get('access-control-allow-headers')).toBe('Last-Event-ID, Cache-Control')
+  })
+
+  it.each(['POST', 'PUT', 'PATCH', 'DELETE'])('answers %s with 405 and Allow', async (method) => {
+    const { app, ends } = quiet()
+    const res = await app.request('/events', { method })
+    expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS')
+    expect(ends).toEqual([])
+  })
+})
+
+describe('the stream cap', () => {
+  const capped = () => createApp({ settings: { ...settings, maxStreams: 1, busyRetryMs: 60000 }, onStreamEnd() {} })
+
+  it('gives EventSource a 200 that only says when to come back', async () => {
+    const app = capped()
+    const first = await app.request('/events')
+    const busy = await app.request('/events', { headers: { Accept: 'text/event-stream' } })
+    expect(busy.status).toBe(200)
+    expect(await busy.text()).toBe('retry: 60000\n\n: busy\n')
+    await first.body?.cancel()
+  })
+
+  it('gives other clients 503 with Retry-After', async () => {
+    const app = capped()
+    const first = await app.request('/events')
+    const busy = await app.request('/events')
+    expect(busy.status).toBe(503)
+    expect(busy.headers.get('retry-after')).toBe('60')
+    await first.body?.cancel()
+  })
+
+  it('frees a place when a stream ends', async () => {
+    const app = capped()
+    await (await app.request('/events')).text()
+    const again = await app.request('/events')
+    expect(await again.text()).toBe(expected)
+  })
+})
+
+describe('routing', () => {
+  it('answers an unknown path with 404', async () => {
+    const res = await quiet().app.request('/nope')
+    expect(res.status).toBe(404)
+    expect(await res.text()).toBe('Not Found')
+  })
+
+  it('works mounted under a path in a bigger app', async () => {
+    const parent = new Hono().route('/sse', quiet().app)
+    expect(await (await parent.request('/sse/events')).text()).toBe(expected)
+    expect((await parent.request('/events')).status).toBe(404)
+  })
+
+  it('serves the debug counters only when asked', async () => {
+    expect((await quiet().app.request('/debug/streams')).status).toBe(404)
+    const app = createApp({ settings, debug: true, onStreamEnd() {} })
+    const res = await app.request('/events')
+    expect(await (await app.request('/debug/streams')).json()).toEqual({ open: 1, timers: 0 })
+    await res.body?.cancel()
+    expect(await (await app.request('/debug/streams')).json()).toEqual({ open: 0, timers: 0 })
+  })
+})
