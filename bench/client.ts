@@ -1,0 +1,325 @@
+/**
+ * Load generator: N concurrent SSE clients over raw node:net sockets, ramped
+ * evenly over `rampMs`. Each client parses HTTP/1.1 (chunked or close-delimited)
+ * and the event stream per the WHATWG spec, and records time to headers, every
+ * event's arrival and whether the stream ended cleanly.
+ *
+ * Raw sockets keep the generator cheap (no http.Agent, no IncomingMessage per
+ * client), so the server, not the client, is what gets measured. Run forked by
+ * run.ts (IPC), or alone: `node bench/client.ts --port 8787 --n 1000`.
+ */
+import net from 'node:net'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import process from 'node:process'
+import { fileURLToPath } from 'node:url'
+
+export interface LoadOptions {
+  port: number
+  n: number
+  rampMs: number
+  frames: number
+  intervalMs: number
+  /** Source addresses, used round-robin: one address runs out of ephemeral ports near 15k. */
+  sources: string[]
+}
+
+export interface LoadResult {
+  ok: number
+  failed: number
+  failures: Record<string, number>
+  events: number
+  expected: number
+  /** Per ok-or-not client that got headers: ms from connect() to the end of the response head. */
+  ttfbMs: number[]
+  /** Per gap between two consecutive events of one client: |gap − interval| in ms. */
+  jitterMs: number[]
+  /** The generator's own cost, to show it is not the bottleneck. */
+  clientCpuMs: number
+  clientLagP99Ms: number
+}
+
+export const SOURCES = [
+  '127.0.0.2',
+  '127.0.0.3',
+  '127.0.0.4',
+  '127.0.0.5',
+  '127.0.0.6',
+  '127.0.0.7',
+  '127.0.0.8',
+  '127.0.0.9',
+]
+
+/** An event-stream parser (HTML §9.2.6): UTF-8 decode, BOM, CR/LF/CRLF lines, fields, dispatch on blank line. */
+export class SseParser {
+  onEvent: (type: string, data: string, id: string) => void
+  private decoder = new TextDecoder()
+  private pending = ''
+  private skipLf = false
+  private started = false
+  private data = ''
+  private type = ''
+  private idBuffer = ''
+  lastEventId = ''
+  retry = -1
+
+  constructor(onEvent: (type: string, data: string, id: string) => void) {
+    this.onEvent = onEvent
+  }
+
+  push(bytes: Uint8Array): void {
+    let text = this.decoder.decode(bytes, { stream: true })
+    if (!this.started && text.length > 0) {
+      this.started = true
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+    }
+    const s = this.pending + text
+    let start = 0
+    // A CR ended the previous chunk: an LF right after it belongs to the same line break.
+    if (this.skipLf && s.charCodeAt(0) === 10) start = 1
+    this.skipLf = false
+    for (let i = start; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c !== 10 && c !== 13) continue
+      this.line(s.slice(start, i))
+      if (c === 13) {
+        if (i + 1 === s.length) this.skipLf = true
+        else if (s.charCodeAt(i + 1) === 10) i++
+      }
+      start = i + 1
+    }
+    this.pending = s.slice(start)
+  }
+
+  private line(line: string): void {
+    if (line === '') {
+      this.dispatch()
+      return
+    }
+    if (line.charCodeAt(0) === 58) return // ':' comment
+    const colon = line.indexOf(':')
+    const field = colon < 0 ? line : line.slice(0, colon)
+    let value = colon < 0 ? '' : line.slice(colon + 1)
+    if (value.charCodeAt(0) === 32) value = value.slice(1)
+    if (field === 'data') this.data += `${value}\n`
+    else if (field === 'event') this.type = value
+    else if (field === 'id') {
+      if (!value.includes('\0')) this.idBuffer = value
+    } else if (field === 'retry' && /^[0-9]+$/.test(value)) this.retry = Number(value)
+  }
+
+  private dispatch(): void {
+    this.lastEventId = this.idBuffer
+    const { data, type } = this
+    this.data = ''
+    this.type = ''
+    if (data === '') return
+    this.onEvent(type || 'message', data.slice(0, -1), this.lastEventId)
+  }
+}
+
+/** One client's state: HTTP head, then chunked (or close-delimited) body fed to the SSE parser. */
+interface Client {
+  started: number
+  headersAt: number
+  arrivals: number[]
+  error: string
+  done: boolean
+}
+
+type BodyMode = 'chunked' | 'eof'
+
+/** Opens one stream and resolves when it ends, cleanly or not; never rejects. */
+function runClient(options: LoadOptions, source: string, deadline: number): Promise<Client> {
+  const client: Client = { started: performance.now(), headersAt: 0, arrivals: [], error: '', done: false }
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port: options.port, localAddress: source })
+    let head: Buffer | undefined = Buffer.alloc(0)
+    let mode: BodyMode = 'eof'
+    // Chunked decoding state: bytes left in the current chunk, or -1 while reading a size line.
+    let chunkLeft = -1
+    let line = ''
+    let afterChunk = false
+    let trailers = false
+    let now = 0
+    const parser = new SseParser((_type, data, id) => {
+      const k = client.arrivals.length + 1
+      // Frame k is `data: Message k`; the id, where a server sends one, must be k too.
+      if (data !== `Message ${k}` || (id !== '' && id !== String(k))) fail(`bad event ${k}`)
+      client.arrivals.push(now)
+    })
+    const timer = setTimeout(() => fail('timeout'), deadline - performance.now())
+    const finish = () => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(client)
+    }
+    function fail(reason: string) {
+      if (!client.error && !client.done) client.error = reason
+      finish()
+    }
+    // The body ended: clean only with every frame. Wait for the server's FIN (we
+    // asked for Connection: close) so TIME_WAIT stays on the server side.
+    const complete = () => {
+      if (client.arrivals.length !== options.frames) return fail(`ended after ${client.arrivals.length} events`)
+      client.done = true
+      socket.once('close', finish)
+      setTimeout(finish, 1000).unref()
+    }
+    const body = (buf: Buffer) => {
+      if (mode === 'eof') return parser.push(buf)
+      let i = 0
+      while (i < buf.length && !client.done) {
+        if (chunkLeft > 0) {
+          const take = Math.min(chunkLeft, buf.length - i)
+          parser.push(buf.subarray(i, i + take))
+          chunkLeft -= take
+          i += take
+          if (chunkLeft === 0) {
+            chunkLeft = -1
+            afterChunk = true
+          }
+          continue
+        }
+        // Size lines, the CRLF after each chunk and trailers are short: collect them as text.
+        const lf = buf.indexOf(10, i)
+        const end = lf < 0 ? buf.length : lf + 1
+        line += buf.toString('latin1', i, end)
+        i = end
+        if (lf < 0) break
+        const text = line.trimEnd()
+        line = ''
+        if (afterChunk) {
+          afterChunk = false
+          if (text !== '') return fail('bad chunk end')
+        } else if (trailers) {
+          if (text === '') return complete()
+        } else {
+          const size = Number.parseInt(text, 16)
+          if (!Number.isFinite(size)) return fail('bad chunk size')
+          if (size === 0) trailers = true
+          else chunkLeft = size
+        }
+      }
+    }
+    socket.setNoDelay(true)
+    socket.on('connect', () => {
+      socket.write(
+        `GET /events HTTP/1.1\r\nHost: 127.0.0.1:${options.port}\r\nAccept: text/event-stream\r\n` +
+          'Cache-Control: no-cache\r\nConnection: close\r\n\r\n',
+      )
+    })
+    socket.on('data', (buf: Buffer) => {
+      now = performance.now()
+      if (client.done) return
+      if (head === undefined) return body(buf)
+      head = Buffer.concat([head, buf])
+      const end = head.indexOf('\r\n\r\n')
+      if (end < 0) return head.length > 16384 ? fail('head too long') : undefined
+      const lines = head.toString('latin1', 0, end).split('\r\n')
+      const rest = head.subarray(end + 4)
+      head = undefined
+      client.headersAt = now
+      const status = lines[0]?.split(' ')[1]
+      if (status !== '200') return fail(`status ${status}`)
+      const headers = new Map(
+        lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+      )
+      if (!headers.get('content-type')?.startsWith('text/event-stream')) return fail('not text/event-stream')
+      if (headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) mode = 'chunked'
+      else if (headers.has('content-length')) return fail('content-length on a stream')
+      if (rest.length > 0) body(rest)
+    })
+    socket.on('end', () => {
+      if (client.done) return
+      if (mode === 'eof' && head === undefined) return complete()
+      fail('closed early')
+    })
+    socket.on('error', (error: NodeJS.ErrnoException) => fail(error.code ?? 'socket error'))
+  })
+}
+
+/** Runs the whole ramp and waits for every client; bounded by a deadline per client. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const cpu = process.cpuUsage()
+  const lag = monitorEventLoopDelay({ resolution: 10 })
+  lag.enable()
+  const t0 = performance.now()
+  // A client gets the whole stream plus 10 s of slack before it counts as failed.
+  const budget = options.frames * options.intervalMs + 10_000
+  const clients: Promise<Client>[] = []
+  // Start clients on a 5 ms tick rather than one timer each: the ramp stays even
+  // and the generator does not hold N timers.
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = options.rampMs > 0 ? ((performance.now() - t0) / options.rampMs) * options.n : options.n
+      while (clients.length < Math.min(options.n, due)) {
+        const i = clients.length
+        clients.push(
+          runClient(options, options.sources[i % options.sources.length] ?? '127.0.0.1', performance.now() + budget),
+        )
+      }
+      if (clients.length >= options.n) {
+        clearInterval(tick)
+        resolve()
+      }
+    }, 5)
+  })
+  const done = await Promise.all(clients)
+  lag.disable()
+  const result: LoadResult = {
+    ok: 0,
+    failed: 0,
+    failures: {},
+    events: 0,
+    expected: options.n * options.frames,
+    ttfbMs: [],
+    jitterMs: [],
+    clientCpuMs: 0,
+    clientLagP99Ms: lag.percentile(99) / 1e6,
+  }
+  for (const c of done) {
+    if (c.headersAt > 0) result.ttfbMs.push(c.headersAt - c.started)
+    result.events += c.arrivals.length
+    for (let k = 1; k < c.arrivals.length; k++) {
+      result.jitterMs.push(Math.abs((c.arrivals[k] ?? 0) - (c.arrivals[k - 1] ?? 0) - options.intervalMs))
+    }
+    if (c.done && !c.error) result.ok++
+    else {
+      result.failed++
+      const reason = c.error || 'unknown'
+      result.failures[reason] = (result.failures[reason] ?? 0) + 1
+    }
+  }
+  const used = process.cpuUsage(cpu)
+  result.clientCpuMs = (used.user + used.system) / 1000
+  return result
+}
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i < 0 ? fallback : Number(process.argv[i + 1])
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.send) {
+    // Forked by run.ts: say ready, run on 'go' so forking is not in the measured window.
+    process.on('message', async (options: LoadOptions) => {
+      const result = await runLoad(options)
+      process.send?.(result, () => process.exit(0))
+    })
+    process.send('ready')
+  } else {
+    const options = {
+      port: flag('port', 8787),
+      n: flag('n', 100),
+      rampMs: flag('ramp-ms', 1000),
+      frames: flag('frames', 5),
+      intervalMs: flag('interval-ms', 1000),
+      sources: SOURCES,
+    }
+    const r = await runLoad(options)
+    const { ttfbMs, jitterMs, ...rest } = r
+    const p = (xs: number[], q: number) => xs.sort((a, b) => a - b)[Math.ceil((q / 100) * xs.length) - 1] ?? 0
+    console.log(JSON.stringify({ ...rest, ttfbP99: p(ttfbMs, 99), jitterP99: p(jitterMs, 99) }))
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Turns a run file into bench/RESULTS.md (full runs) or results/<stamp>-quick.md
+ * (quick runs, so a fast look never overwrites the committed result), with an
+ * SVG chart written as a plain string: no charting dependency.
+ */
+import { writeFileSync } from 'node:fs'
+import { basename, dirname, relative } from 'node:path'
+import type { RunFile, TestResult } from './run.ts'
+import { root, servers } from './servers.ts'
+
+type Metric = Exclude<keyof TestResult, 'server' | 'failures' | 'error'>
+
+export interface Row {
+  server: string
+  n: number
+  rounds: number
+  median: (m: Metric) => number
+  worst: (m: Metric) => number
+  failures: Record<string, number>
+  errors: string[]
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length === 0 ? 0 : s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2
+}
+
+/** Groups the tests by server and N (report order: servers.ts order, then N). */
+export function rows(run: RunFile): Row[] {
+  const out: Row[] = []
+  for (const def of servers) {
+    for (const n of run.options.ns) {
+      const all = run.tests.filter((t) => t.server === def.name && t.n === n)
+      if (all.length === 0) continue
+      // A test that errored (server did not start, generator timed out) has no measurements.
+      const good = all.filter((t) => !t.error)
+      const failures: Record<string, number> = {}
+      for (const t of all) for (const [k, v] of Object.entries(t.failures)) failures[k] = (failures[k] ?? 0) + v
+      out.push({
+        server: def.name,
+        n,
+        rounds: good.length,
+        median: (m) => median(good.map((t) => t[m])),
+        worst: (m) => Math.max(...all.map((t) => t[m])),
+        failures,
+        errors: all.flatMap((t) => (t.error ? [`round ${t.round}: ${t.error}`] : [])),
+      })
+    }
+  }
+  return out
+}
+
+const f = (x: number, digits = 1) => x.toFixed(digits)
+
+function table(rs: Row[]): string {
+  const head =
+    '| server | N | ok / failed | events recv / exp | headers p50 / p99 ms | jitter p50 / p99 / max ms ' +
+    '| peak RSS MiB | RSS / stream KiB | CPU ms / stream | listen overflows |'
+  const lines = [head, `|${' --- |'.repeat(10)}`]
+  for (const r of rs) {
+    const m = r.median
+    lines.push(
+      `| ${r.server} | ${r.n} | ${m('ok')} / ${m('failed')} | ${m('events')} / ${m('expected')} ` +
+        `| ${f(m('ttfbP50'))} / ${f(m('ttfbP99'))} | ${f(m('jitterP50'))} / ${f(m('jitterP99'))} / ${f(m('jitterMax'))} ` +
+        `| ${f(m('peakRssKiB') / 1024)} | ${f(m('rssPerStreamKiB'), 2)} | ${f(m('cpuMsPerStream'), 3)} | ${m('listenOverflows')} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
+interface Goal {
+  text: string
+  value: string
+  met: boolean
+}
+
+/** The issue's goals: memory and CPU at the largest N, latency and failures at every N. */
+function goals(rs: Row[], run: RunFile): Goal[] {
+  const top = Math.max(...run.options.ns)
+  const at = (server: string, n: number) => rs.find((r) => r.server === server && r.n === n)
+  const out: Goal[] = []
+  const limit = (server: string, metric: Metric, max: number, text: string, unit: string) => {
+    const r = at(server, top)
+    if (!r || r.rounds === 0) return out.push({ text: `${text} (at ${top})`, value: 'not measured', met: false })
+    const v = r.median(metric)
+    out.push({ text: `${text} (at ${top})`, value: `${f(v, 3)} ${unit}`, met: v <= max })
+  }
+  limit('edge-sse node', 'rssPerStreamKiB', 13, 'Node RSS per stream ≤ 13 KiB', 'KiB')
+  limit('edge-sse node', 'cpuMsPerStream', 0.2, 'Node CPU per stream ≤ 0.2 ms', 'ms')
+  limit('edge-sse bun', 'rssPerStreamKiB', 7, 'Bun RSS per stream ≤ 7 KiB', 'KiB')
+  limit('edge-sse deno', 'rssPerStreamKiB', 30, 'Deno RSS per stream ≤ 30 KiB', 'KiB')
+  for (const def of servers.filter((s) => s.edge)) {
+    const mine = rs.filter((r) => r.server === def.name)
+    if (mine.length === 0) continue
+    const ttfb = Math.max(...mine.map((r) => r.median('ttfbP99')))
+    const jitter = Math.max(...mine.map((r) => r.median('jitterP99')))
+    // Failures count over every round, not the median: one failed client is one too many.
+    const failed = mine.reduce((s, r) => s + Object.values(r.failures).reduce((a, b) => a + b, 0), 0)
+    const errors = mine.reduce((s, r) => s + r.errors.length, 0)
+    out.push({ text: `${def.name}: headers p99 ≤ 50 ms (worst N)`, value: `${f(ttfb)} ms`, met: ttfb <= 50 })
+    out.push({ text: `${def.name}: jitter p99 ≤ 20 ms (worst N)`, value: `${f(jitter)} ms`, met: jitter <= 20 })
+    out.push({
+      text: `${def.name}: 0 failed clients (all rounds)`,
+      value: `${failed} failed${errors ? `, ${errors} tests errored` : ''}`,
+      met: failed === 0 && errors === 0,
+    })
+  }
+  return out
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
+
+/** Two panels of grouped horizontal bars: RSS per stream and jitter p99, one bar per N. */
+export function chart(rs: Row[], ns: number[]): string {
+  const names = servers.map((s) => s.name).filter((name) => rs.some((r) => r.server === name))
+  const shades = ['#9ecae1', '#4292c6', '#08519c', '#08306b']
+  const bar = 10
+  const group = ns.length * bar + 8
+  const label = 170
+  const width = 360
+  const panelH = names.length * group + 40
+  const panel = (x0: number, title: string, metric: Metric, unit: string) => {
+    const max = Math.max(1e-9, ...rs.map((r) => r.median(metric)))
+    let s = `<text x="${x0}" y="16" font-weight="bold">${esc(title)}</text>`
+    names.forEach((name, gi) => {
+      const y = 28 + gi * group
+      if (x0 === 0)
+        s += `<text x="${label - 6}" y="${y + (ns.length * bar) / 2 + 4}" text-anchor="end">${esc(name)}</text>`
+      ns.forEach((n, ni) => {
+        const r = rs.find((row) => row.server === name && row.n === n)
+        if (!r) return
+        const v = r.median(metric)
+        const w = Math.max(1, (v / max) * (width - 70))
+        const by = y + ni * bar
+        s += `<rect x="${x0 + label}" y="${by}" width="${w.toFixed(1)}" height="${bar - 1}" fill="${shades[ni % shades.length]}"/>`
+        s += `<text x="${(x0 + label + w + 4).toFixed(1)}" y="${by + bar - 2}" font-size="9">${f(v, 2)} ${unit}</text>`
+      })
+    })
+    return s
+  }
+  const legend = ns
+    .map(
+      (n, i) =>
+        `<rect x="${label + i * 80}" y="${panelH - 8}" width="10" height="10" fill="${shades[i % shades.length]}"/>` +
+        `<text x="${label + i * 80 + 14}" y="${panelH + 1}">N=${n}</text>`,
+    )
+    .join('')
+  const total = 2 * (label + width)
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${total}" height="${panelH + 10}" ` +
+    `font-family="sans-serif" font-size="11">` +
+    `<rect width="100%" height="100%" fill="white"/>` +
+    panel(0, 'RSS per stream (KiB, median)', 'rssPerStreamKiB', 'KiB') +
+    panel(label + width, 'Tick jitter p99 (ms, median)', 'jitterP99', 'ms') +
+    legend +
+    '</svg>\n'
+  )
+}
+
+/** Writes the markdown and the SVG next to it; returns the markdown's path. */
+export function writeReport(run: RunFile, jsonPath: string): string {
+  const rs = rows(run)
+  const stem = basename(jsonPath, '.json')
+  const svgPath = `${dirname(jsonPath)}/${stem}.svg`
+  const mdPath = run.quick ? `${dirname(jsonPath)}/${stem}.md` : `${root}bench/RESULTS.md`
+  writeFileSync(svgPath, chart(rs, run.options.ns))
+  const link = (p: string) => relative(dirname(mdPath), p)
+  const m = run.machine
+  const gs = goals(rs, run)
+  const failures = rs.filter((r) => Object.keys(r.failures).length > 0 || r.errors.length > 0)
+  const md = `# edge-sse benchmark
+
+Generated by \`bench/run.ts\`; do not edit by hand. Run ${run.startedAt} – ${run.finishedAt}.
+
+Command: \`${run.command}\`
+
+## Machine
+
+| | |
+| --- | --- |
+| CPU | ${m.cpu} × ${m.cores} |
+| memory | ${m.memoryGiB} GiB |
+| kernel | ${m.kernel} |
+| runtimes | Node ${m.node}, Bun ${m.bun}, ${m.deno}, workerd ${m.workerd} |
+| net.core.somaxconn | ${m.somaxconn} |
+| ephemeral ports | ${m.portRange} (clients spread over 127.0.0.2–127.0.0.9) |
+| fd limit (server and clients) | ${m.nofile} |
+
+## Method
+
+- Stream: ${run.options.frames} frames, one every ${run.options.intervalMs} ms, then the response ends.
+- ${run.options.rounds} round(s); per round, for each N in ${run.options.ns.join(', ')}, every server runs alone, order rotated per round. Table values are medians over rounds.
+- Clients: raw \`node:net\` sockets in ${run.options.clientProcs} separate process(es), ramped evenly over ${run.options.rampMs} ms; HTTP/1.1 with \`Connection: close\`, chunked decoding and a spec event-stream parser. A client is ok when it gets 200, \`text/event-stream\`, frames 1..${run.options.frames} in order and the end of the body.
+- Headers: from \`connect()\` to the end of the response head. Jitter: |gap − interval| between consecutive frames of one client.
+- Server memory: VmHWM of the server process itself (reset with \`/proc/<pid>/clear_refs\` after a 50-stream warm-up) minus its idle VmRSS; per stream = that / N. CPU: utime + stime of the server process over the load window, / N. Listen overflows: TcpExt ListenOverflows delta.
+- workerd runs directly (\`workerd serve bench/workerd.capnp\`, the wrangler bundle of src/worker.ts), not behind \`wrangler dev\`'s Node proxy.
+- Server stdout (one log line per stream end) goes to /dev/null.
+
+## Results
+
+${table(rs)}
+
+![RSS per stream and jitter p99](${link(svgPath)})
+
+## Goals
+
+${gs.map((g) => `- ${g.met ? '**met**' : '**not met**'}: ${g.text}: ${g.value}`).join('\n')}
+${
+  failures.length === 0
+    ? ''
+    : `
+## Failures
+
+${failures
+  .map(
+    (r) =>
+      `- ${r.server} N=${r.n}: ${
+        Object.entries(r.failures)
+          .map(([k, v]) => `${k} × ${v}`)
+          .join(', ') || 'no client failures'
+      }${r.errors.length ? `; ${r.errors.join('; ')}` : ''}`,
+  )
+  .join('\n')}
+`
+}
+Raw data: [${link(jsonPath)}](${link(jsonPath)})
+`
+  writeFileSync(mdPath, md)
+  return mdPath
+}

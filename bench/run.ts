@@ -1,0 +1,360 @@
+/**
+ * Benchmark orchestrator: `npm run bench [-- --quick] [--rounds 3] [--n 1000,5000]
+ * [--servers 'edge-sse node,seed node:http'] [--ramp-ms 5000] [--client-procs 1]`.
+ *
+ * For every round, N and server (order rotated each round), it starts the
+ * server alone, warms it up, then runs the load generator in separate
+ * processes while reading the server's own /proc counters. Results go to
+ * bench/results/<stamp>.json after every test, then to a report (report.ts).
+ */
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import process from 'node:process'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { LoadOptions, LoadResult } from './client.ts'
+import { SOURCES } from './client.ts'
+import { writeReport } from './report.ts'
+import type { ServerDef } from './servers.ts'
+import { buildWorker, FRAMES, INTERVAL_MS, root, serverEnv, servers, versions } from './servers.ts'
+
+/** One measured test: one server, one N, one round. */
+export interface TestResult {
+  server: string
+  n: number
+  round: number
+  ok: number
+  failed: number
+  failures: Record<string, number>
+  events: number
+  expected: number
+  ttfbP50: number
+  ttfbP99: number
+  jitterP50: number
+  jitterP99: number
+  jitterMax: number
+  idleRssKiB: number
+  peakRssKiB: number
+  rssPerStreamKiB: number
+  cpuMs: number
+  cpuMsPerStream: number
+  listenOverflows: number
+  clientCpuMs: number
+  clientLagP99Ms: number
+  error?: string
+}
+
+export interface RunFile {
+  command: string
+  startedAt: string
+  finishedAt: string
+  quick: boolean
+  machine: Record<string, string | number>
+  options: { ns: number[]; rounds: number; rampMs: number; clientProcs: number; frames: number; intervalMs: number }
+  tests: TestResult[]
+}
+
+const args = process.argv.slice(2)
+const has = (name: string) => args.includes(`--${name}`)
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`)
+  return i < 0 ? fallback : (args[i + 1] ?? fallback)
+}
+const quick = has('quick')
+const ns = opt('n', quick ? '1000' : '1000,5000,10000')
+  .split(',')
+  .map(Number)
+const rounds = Number(opt('rounds', quick ? '1' : '3'))
+const rampMs = Number(opt('ramp-ms', quick ? '2000' : '5000'))
+const clientProcs = Number(opt('client-procs', '1'))
+// Hard stop for the whole run: tests left when it passes are skipped, not run.
+const maxMinutes = Number(opt('max-minutes', quick ? '3' : '35'))
+const only = opt('servers', '')
+const chosen = only ? servers.filter((s) => only.split(',').includes(s.name)) : servers
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+
+// --- /proc readers: the server's own counters, not the wrapper's or ours ---
+
+function status(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))
+  return Number(m?.[1] ?? 0)
+}
+
+/** utime + stime of all threads, in ms. */
+function cpuMs(pid: number): number {
+  // Fields after the ")" that ends comm: utime and stime are fields 14 and 15 of the line.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK
+}
+
+/** Resets VmHWM to the current RSS (Linux ≥ 4.0), so the peak is that of the load alone. */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Kernel-wide TcpExt ListenOverflows: accept queue full, SYN dropped. */
+function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n')
+  const i = lines.findIndex((l) => l.startsWith('TcpExt:'))
+  const keys = lines[i]?.split(' ') ?? []
+  const values = lines[i + 1]?.split(' ') ?? []
+  return Number(values[keys.indexOf('ListenOverflows')] ?? 0)
+}
+
+// --- process management ---
+
+// One descriptor per stream plus slack. The soft limit is raised by exec-ing
+// through prlimit (root may also raise the hard limit); the pid stays the same.
+const nofile = Math.max(...ns) + 4096
+
+function spawnLimited(argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  // stdout (one log line per stream end) goes to /dev/null until src/ has an option to silence it.
+  return spawn('prlimit', [`--nofile=${nofile}:${nofile}`, '--', ...argv], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy()
+        resolve(true)
+      })
+      s.on('error', () => resolve(false))
+    })
+    if (up) return
+    await sleep(50)
+  }
+  throw new Error(`server not listening on ${port} after ${timeoutMs} ms`)
+}
+
+/** Opens a few streams and drops them after the first bytes: JIT, lazy modules and the cancel path warm up. */
+async function warmup(port: number, count = 50): Promise<void> {
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve) => {
+          const s = net.connect({ host: '127.0.0.1', port }, () =>
+            s.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`),
+          )
+          const done = () => {
+            s.destroy()
+            resolve()
+          }
+          s.once('data', done)
+          s.on('error', done)
+          // The seed server sends nothing before frame 1.
+          s.setTimeout(INTERVAL_MS * 1.5, done)
+        }),
+    ),
+  )
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Forks the generator processes and waits until each says ready. */
+async function forkClients(count: number): Promise<ChildProcess[]> {
+  const children = Array.from({ length: count }, () =>
+    fork(`${root}bench/client.ts`, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  )
+  await Promise.all(children.map((c) => new Promise((resolve) => c.once('message', resolve))))
+  return children
+}
+
+function runClients(children: ChildProcess[], options: LoadOptions, timeoutMs: number): Promise<LoadResult[]> {
+  const share = (i: number) => Math.floor(options.n / children.length) + (i < options.n % children.length ? 1 : 0)
+  return Promise.all(
+    children.map(
+      (child, i) =>
+        new Promise<LoadResult>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            child.kill('SIGKILL')
+            reject(new Error('load generator timed out'))
+          }, timeoutMs)
+          child.once('message', (r: LoadResult) => {
+            clearTimeout(timer)
+            resolve(r)
+          })
+          child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)))
+          child.send({ ...options, n: share(i) })
+        }),
+    ),
+  )
+}
+
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.ceil((q / 100) * sorted.length) - 1)] ?? 0
+}
+
+let nextPort = 18100
+
+async function runTest(def: ServerDef, n: number, round: number): Promise<TestResult> {
+  const port = nextPort++
+  const child = spawnLimited(def.command(port), serverEnv(port))
+  let stderr = ''
+  child.stderr?.on('data', (b: Buffer) => {
+    if (stderr.length < 4000) stderr += b.toString()
+  })
+  const result: TestResult = {
+    server: def.name,
+    n,
+    round,
+    ok: 0,
+    failed: n,
+    failures: {},
+    events: 0,
+    expected: n * FRAMES,
+    ttfbP50: 0,
+    ttfbP99: 0,
+    jitterP50: 0,
+    jitterP99: 0,
+    jitterMax: 0,
+    idleRssKiB: 0,
+    peakRssKiB: 0,
+    rssPerStreamKiB: 0,
+    cpuMs: 0,
+    cpuMsPerStream: 0,
+    listenOverflows: 0,
+    clientCpuMs: 0,
+    clientLagP99Ms: 0,
+  }
+  let clients: ChildProcess[] = []
+  try {
+    await waitForPort(port, child, 20_000)
+    const pid = child.pid ?? 0
+    await warmup(port)
+    clients = await forkClients(clientProcs)
+    await sleep(500)
+    result.idleRssKiB = status(pid, 'VmRSS')
+    const hwmReset = resetPeak(pid)
+    const cpu0 = cpuMs(pid)
+    const overflow0 = listenOverflows()
+    // Sampled RSS backs up VmHWM where clear_refs is not allowed.
+    let sampled = result.idleRssKiB
+    const sampler = setInterval(() => {
+      sampled = Math.max(sampled, status(pid, 'VmRSS'))
+    }, 200)
+    const options: LoadOptions = { port, n, rampMs, frames: FRAMES, intervalMs: INTERVAL_MS, sources: SOURCES }
+    let parts: LoadResult[]
+    try {
+      parts = await runClients(clients, options, rampMs + FRAMES * INTERVAL_MS + 20_000)
+    } finally {
+      clearInterval(sampler)
+    }
+    result.peakRssKiB = Math.max(sampled, hwmReset ? status(pid, 'VmHWM') : 0)
+    result.cpuMs = cpuMs(pid) - cpu0
+    result.listenOverflows = listenOverflows() - overflow0
+    const ttfb = parts.flatMap((p) => p.ttfbMs).sort((a, b) => a - b)
+    const jitter = parts.flatMap((p) => p.jitterMs).sort((a, b) => a - b)
+    result.ok = parts.reduce((s, p) => s + p.ok, 0)
+    result.failed = parts.reduce((s, p) => s + p.failed, 0)
+    result.events = parts.reduce((s, p) => s + p.events, 0)
+    for (const p of parts) {
+      for (const [k, v] of Object.entries(p.failures)) result.failures[k] = (result.failures[k] ?? 0) + v
+    }
+    result.ttfbP50 = percentile(ttfb, 50)
+    result.ttfbP99 = percentile(ttfb, 99)
+    result.jitterP50 = percentile(jitter, 50)
+    result.jitterP99 = percentile(jitter, 99)
+    result.jitterMax = jitter.at(-1) ?? 0
+    result.rssPerStreamKiB = (result.peakRssKiB - result.idleRssKiB) / n
+    result.cpuMsPerStream = result.cpuMs / n
+    result.clientCpuMs = parts.reduce((s, p) => s + p.clientCpuMs, 0)
+    result.clientLagP99Ms = Math.max(...parts.map((p) => p.clientLagP99Ms))
+  } catch (error) {
+    result.error = `${error instanceof Error ? error.message : String(error)} ${stderr.trim().slice(-500)}`.trim()
+  } finally {
+    for (const c of clients) c.kill('SIGKILL')
+    await stop(child)
+  }
+  return result
+}
+
+function machine(): Record<string, string | number> {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8').trim()
+    } catch {
+      return '?'
+    }
+  }
+  return {
+    cpu: os.cpus()[0]?.model ?? '?',
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    somaxconn: read('/proc/sys/net/core/somaxconn'),
+    portRange: read('/proc/sys/net/ipv4/ip_local_port_range').replace(/\s+/, '–'),
+    nofile,
+    clkTck: CLK_TCK,
+    ...versions(),
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now()
+  const stamp = new Date(started).toISOString().replace(/[:.]/g, '-').slice(0, 19)
+  const suffix = quick ? '-quick' : ''
+  mkdirSync(`${root}bench/results`, { recursive: true })
+  const jsonPath = `${root}bench/results/${stamp}${suffix}.json`
+  if (chosen.some((s) => s.runtime === 'workerd')) buildWorker()
+  const run: RunFile = {
+    command: ['npm run bench', ...(args.length ? ['--', ...args] : [])].join(' '),
+    startedAt: new Date(started).toISOString(),
+    finishedAt: '',
+    quick,
+    machine: machine(),
+    options: { ns, rounds, rampMs, clientProcs, frames: FRAMES, intervalMs: INTERVAL_MS },
+    tests: [],
+  }
+  const total = rounds * ns.length * chosen.length
+  console.log(`edge-sse bench: ${total} tests (${rounds} rounds × N ${ns.join('/')} × ${chosen.length} servers)`)
+  outer: for (let round = 1; round <= rounds; round++) {
+    for (const n of ns) {
+      // Rotate the order every round so no server always runs first (cold machine) or last.
+      const order = chosen.map((_, i) => chosen[(i + round - 1) % chosen.length] as ServerDef)
+      for (const def of order) {
+        if (Date.now() - started > maxMinutes * 60_000) {
+          console.log(`time budget of ${maxMinutes} min reached: stopping`)
+          break outer
+        }
+        const r = await runTest(def, n, round)
+        run.tests.push(r)
+        writeFileSync(jsonPath, `${JSON.stringify(run, null, 2)}\n`)
+        console.log(
+          `[${run.tests.length}/${total}] r${round} ${def.name.padEnd(22)} N=${String(n).padStart(5)} ` +
+            `ok ${r.ok} fail ${r.failed} ttfb99 ${r.ttfbP99.toFixed(1)} jit99 ${r.jitterP99.toFixed(1)} ` +
+            `${r.rssPerStreamKiB.toFixed(1)} KiB/stream ${r.cpuMsPerStream.toFixed(3)} ms/stream` +
+            (r.error ? ` ERROR ${r.error}` : ''),
+        )
+      }
+    }
+  }
+  run.finishedAt = new Date().toISOString()
+  writeFileSync(jsonPath, `${JSON.stringify(run, null, 2)}\n`)
+  const md = writeReport(run, jsonPath)
+  console.log(`wrote ${jsonPath.slice(root.length)} and ${md.slice(root.length)}`)
+}
+
+await main()

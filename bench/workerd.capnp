@@ -1,0 +1,23 @@
+# workerd config for the bench: serves the wrangler bundle of src/worker.ts
+# (run.ts writes it to bench/.build/worker.js) with the same vars as
+# wrangler.toml. run.ts picks the port with --socket-addr http=127.0.0.1:<port>.
+# No assets binding: the bench only requests /events.
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .edgeSse)],
+  sockets = [(name = "http", address = "127.0.0.1:8787", http = (), service = "main")],
+);
+
+const edgeSse :Workerd.Worker = (
+  modules = [(name = "worker.js", esModule = embed ".build/worker.js")],
+  compatibilityDate = "2026-08-15",
+  compatibilityFlags = ["enable_request_signal"],
+  bindings = [
+    (name = "SSE_FRAMES", text = "5"),
+    (name = "SSE_INTERVAL_MS", text = "1000"),
+    (name = "SSE_RETRY_MS", text = "3000"),
+    (name = "SSE_KEEPALIVE_MS", text = "15000"),
+    (name = "SSE_LOG", text = "off"),
+  ],
+);
