@@ -114,6 +114,11 @@ export function createApp(options: AppOptions = {}): Hono {
       c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY)
       c.header('X-Content-Type-Options', 'nosniff')
     })
+    // No file name holds a NUL byte, and Bun's file lookup throws on one.
+    app.use('/*', async (c, next) => {
+      if (/%00|\0/.test(c.req.path)) return c.text('Bad Request', 400)
+      await next()
+    })
     app.use('/*', options.serveStatic)
   }
 

@@ -18,10 +18,11 @@ const scriptOf: Record<RuntimeName, string> = {
   deno: 'start:deno',
 }
 
-export interface RunningServer {
+/** A runtime's server process and what it printed. */
+export interface ServerProcess {
   runtime: RuntimeName
-  /** Base URL, ending in `/`. */
-  url: string
+  /** The port it was told to listen on. */
+  port: number
   /** Everything the server printed so far. */
   output(): string
   /** Resolves with the output once `test` matches it; rejects after `timeoutMs` or if the server exits. */
@@ -30,8 +31,15 @@ export interface RunningServer {
   child: ChildProcess
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>
+  /** Sends `signal` to the server and everything it started. */
+  signal(signal: NodeJS.Signals): void
   /** Stops the server and everything it started. */
   stop(): Promise<void>
+}
+
+export interface RunningServer extends ServerProcess {
+  /** Base URL, ending in `/`. */
+  url: string
 }
 
 /** A port nobody listens on right now. */
@@ -47,8 +55,8 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** Starts `runtime`'s server with `env` (SSE_* settings): Workers get them as `--var`. */
-export async function startServer(runtime: RuntimeName, env: Record<string, string> = {}): Promise<RunningServer> {
+/** Spawns `runtime`'s server with `env` (SSE_* settings; Workers get them as `--var`) without waiting for it. */
+export async function spawnServer(runtime: RuntimeName, env: Record<string, string> = {}): Promise<ServerProcess> {
   const port = await freePort()
   let command = scripts[scriptOf[runtime]]
   if (runtime === 'workerd') {
@@ -97,26 +105,31 @@ export async function startServer(runtime: RuntimeName, env: Record<string, stri
       check()
     })
 
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-(child.pid as number), name)
+    } catch {
+      // Already gone.
+    }
+  }
   const stop = async () => {
     if (hasExited) return
-    const kill = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(-(child.pid as number), signal)
-      } catch {
-        // Already gone.
-      }
-    }
-    kill('SIGTERM')
-    const timer = setTimeout(() => kill('SIGKILL'), 5000)
+    signal('SIGTERM')
+    const timer = setTimeout(() => signal('SIGKILL'), 5000)
     await exited
     clearTimeout(timer)
   }
+  return { runtime, port, output: () => text, waitForOutput, child, exited, signal, stop }
+}
 
+/** Starts `runtime`'s server and resolves once it says it listens. */
+export async function startServer(runtime: RuntimeName, env: Record<string, string> = {}): Promise<RunningServer> {
+  const server = await spawnServer(runtime, env)
   try {
-    await waitForOutput(/(?:listening on|Ready on) (http:\/\/127\.0\.0\.1:\d+)/, 60_000)
+    await server.waitForOutput(/(?:listening on|Ready on) http:\/\/127\.0\.0\.1:\d+/, 60_000)
   } catch (error) {
-    await stop()
+    await server.stop()
     throw error
   }
-  return { runtime, url: `http://127.0.0.1:${port}/`, output: () => text, waitForOutput, child, exited, stop }
+  return { ...server, url: `http://127.0.0.1:${server.port}/` }
 }

@@ -1,0 +1,202 @@
+/**
+ * One suite, four runtimes: each runtime's real server, started through its
+ * npm script, checked over real HTTP for the same bytes, timing and cleanup.
+ */
+import { readFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rawRequest, readEvents, readTimed } from '../support/http.ts'
+import { type RunningServer, runtimes, spawnServer, startServer } from '../support/servers.ts'
+
+const INTERVAL_MS = 100
+const frame = (n: number) => `id: ${n}\ndata: Message ${n}\n\n`
+const allFrames = `retry: 3000\n\n${[1, 2, 3, 4, 5].map(frame).join('')}`
+const page = readFileSync(new URL('../../public/index.html', import.meta.url), 'utf8')
+const secret = readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
+
+describe.each(runtimes)('%s', (runtime) => {
+  let server: RunningServer
+  beforeAll(async () => {
+    server = await startServer(runtime, { SSE_INTERVAL_MS: String(INTERVAL_MS) })
+  })
+  afterAll(() => server?.stop())
+
+  const get = (path: string, init?: RequestInit) => fetch(new URL(path, server.url), init)
+
+  describe('the stream', () => {
+    it('answers 200 with the SSE headers', async () => {
+      const res = await get('events')
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+      expect(res.headers.get('cache-control')).toBe('no-cache, no-transform')
+      expect(res.headers.get('access-control-allow-origin')).toBe('*')
+      expect(res.headers.get('x-accel-buffering')).toBe('no')
+      await res.body?.cancel()
+    })
+
+    it('sends the retry field at once, then frames 1 to 5 spread over time', async () => {
+      const sentAt = performance.now()
+      const chunks = await readTimed(await get('events'), sentAt)
+      expect(chunks.map((c) => c.text).join('')).toBe(allFrames)
+      // The retry field comes alone, before any frame is due.
+      expect(chunks[0].text).toBe('retry: 3000\n\n')
+      const frames = chunks.filter((c) => c.text.startsWith('id: '))
+      expect(frames.map((c) => c.text)).toEqual([1, 2, 3, 4, 5].map(frame))
+      for (let i = 1; i < frames.length; i++) {
+        expect(frames[i].at - frames[i - 1].at).toBeGreaterThan(INTERVAL_MS / 2)
+      }
+    })
+
+    it('stops at once when the client leaves after 2 frames', async () => {
+      const before = server.output().length
+      const client = new AbortController()
+      const res = await get('events', { signal: client.signal })
+      await readEvents((res.body as ReadableStream<Uint8Array>).getReader(), 2)
+      client.abort()
+      const ended = /\{"msg":"stream end","reason":"(\w+)","frames":(\d)\}/
+      const match = await server.waitForOutput(new RegExp(`[^]{${before}}[^]*?${ended.source}`))
+      expect(match[1]).toBe('cancelled')
+      expect(Number(match[2])).toBeLessThan(5)
+    })
+  })
+
+  describe('resuming', () => {
+    it('sends exactly frames 4 and 5 after Last-Event-ID: 3', async () => {
+      const res = await get('events', { headers: { 'Last-Event-ID': '3' } })
+      expect(await res.text()).toBe(`retry: 3000\n\n${frame(4)}${frame(5)}`)
+    })
+
+    it('answers 204 with an empty body after Last-Event-ID: 5, so EventSource stops', async () => {
+      const res = await get('events', { headers: { 'Last-Event-ID': '5' } })
+      expect(res.status).toBe(204)
+      expect(await res.text()).toBe('')
+    })
+
+    it.each([
+      ['empty', ''],
+      ['negative', '-1'],
+      ['exponent', '1e3'],
+      ['words', 'abc'],
+      ['10,000 digits', '9'.repeat(10_000)],
+    ])('restarts at 1 for a Last-Event-ID we never issued (%s)', async (_, id) => {
+      const res = await get('events', { headers: { 'Last-Event-ID': id } })
+      expect(res.status).toBe(200)
+      expect(await res.text()).toBe(allFrames)
+    })
+
+    it('sends frame 5 for ?lastEventId=4', async () => {
+      expect(await (await get('events?lastEventId=4')).text()).toBe(`retry: 3000\n\n${frame(5)}`)
+    })
+  })
+
+  describe('methods', () => {
+    it.each(['POST', 'PUT', 'PATCH', 'DELETE'])('answers %s /events with 405 and Allow', async (method) => {
+      const res = await get('events', { method })
+      expect(res.status).toBe(405)
+      expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS')
+    })
+
+    it('answers HEAD /events with the stream headers and no body', async () => {
+      const res = await get('events', { method: 'HEAD' })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+      expect(await res.text()).toBe('')
+    })
+
+    it('answers a CORS preflight for Last-Event-ID', async () => {
+      const res = await get('events', {
+        method: 'OPTIONS',
+        headers: {
+          Origin: 'https://example.com',
+          'Access-Control-Request-Method': 'GET',
+          'Access-Control-Request-Headers': 'last-event-id',
+        },
+      })
+      expect(res.status).toBe(204)
+      expect(res.headers.get('access-control-allow-origin')).toBe('*')
+      expect(res.headers.get('access-control-allow-headers')).toBe('Last-Event-ID, Cache-Control')
+    })
+  })
+
+  describe('the page and other paths', () => {
+    it('serves public/index.html at / as HTML under a strict CSP', async () => {
+      const res = await get('')
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'self'")
+      expect(await res.text()).toBe(page)
+    })
+
+    it('answers an unknown path with 404', async () => {
+      const res = await get('no-such-page')
+      expect(res.status).toBe(404)
+      await res.body?.cancel()
+    })
+
+    it.each([
+      ['a 64 KiB path', `/${'a/'.repeat(32_768)}`],
+      ...[
+        '/../package.json',
+        '/%2e%2e/package.json',
+        '/%2E%2E/package.json',
+        '/..%2fpackage.json',
+        '/..%2f..%2fetc/passwd',
+        '/%2e%2e%5cpackage.json',
+        '/..\\package.json',
+        '/%252e%252e/package.json',
+        '/index.html%00.json',
+        '/%00',
+        '/.%2e/.%2e/package.json',
+        '//etc/passwd',
+      ].map((target) => [target, target]),
+    ])('never serves a file outside public/ for %s', async (_, target) => {
+      const res = await rawRequest(server.url, target)
+      expect(res.status).toBeGreaterThanOrEqual(400)
+      expect(res.status).toBeLessThan(500)
+      expect(res.body).not.toContain('"devDependencies"')
+      expect(res.body).not.toContain('root:x:0')
+      expect(secret).toContain('"devDependencies"')
+    })
+  })
+
+  describe('hostile headers', () => {
+    const cases: [string, [string, string][]][] = [
+      ['a 1 MB Last-Event-ID', [['Last-Event-ID', '7'.repeat(1 << 20)]]],
+      ['control characters in Last-Event-ID', [['Last-Event-ID', '3\x01\x7f']]],
+      [
+        'a repeated Last-Event-ID',
+        [
+          ['Last-Event-ID', '3'],
+          ['Last-Event-ID', '4'],
+        ],
+      ],
+    ]
+    it.each(cases)('never answers 500 to %s', async (_, headers) => {
+      // A runtime may refuse a huge header itself (431) or drop the connection.
+      const res = await rawRequest(server.url, '/events', { headers }).catch((error: Error) => error)
+      if (!(res instanceof Error)) expect(res.status).not.toBe(500)
+      // Either way the server lives on.
+      expect((await get('events', { method: 'HEAD' })).status).toBe(200)
+    })
+  })
+})
+
+describe.each(runtimes)('%s with a bad setting', (runtime) => {
+  it('refuses to serve and names the variable and its range', async () => {
+    const line = 'SSE_FRAMES must be an integer from 1 to 1000000, got "many"'
+    if (runtime === 'workerd') {
+      // A Worker has no start-up to fail: each request answers 500 with the reason.
+      const server = await startServer(runtime, { SSE_FRAMES: 'many' })
+      try {
+        const res = await fetch(new URL('events', server.url))
+        expect(res.status).toBe(500)
+        expect(await res.text()).toBe(`${line}\n`)
+      } finally {
+        await server.stop()
+      }
+    } else {
+      const server = await spawnServer(runtime, { SSE_FRAMES: 'many' })
+      expect(await server.exited).not.toBe(0)
+      expect(server.output().trim()).toBe(line)
+    }
+  })
+})

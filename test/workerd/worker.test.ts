@@ -1,0 +1,70 @@
+import { createExecutionContext } from 'cloudflare:test'
+import { exports } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import worker from '../../src/worker.ts'
+
+// What the Worker is handed at the edge; a plain Request lacks the cf fields in the types.
+const IncomingRequest = Request<unknown, IncomingRequestCfProperties>
+
+// vitest.config.ts sets SSE_INTERVAL_MS=20 for this project; the rest come from wrangler.toml.
+const frames = [1, 2, 3, 4, 5].map((n) => `id: ${n}\ndata: Message ${n}\n\n`).join('')
+
+describe('the Worker in workerd', () => {
+  it('streams the five frames with the SSE headers', async () => {
+    const res = await exports.default.fetch('http://example.com/events')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    expect(res.headers.get('cache-control')).toBe('no-cache, no-transform')
+    expect(res.headers.get('access-control-allow-origin')).toBe('*')
+    expect(res.headers.get('x-accel-buffering')).toBe('no')
+    expect(res.headers.get('connection')).toBeNull()
+    expect(await res.text()).toBe(`retry: 3000\n\n${frames}`)
+  })
+
+  it('sends frames spread over time, not in one burst', async () => {
+    const res = await exports.default.fetch('http://example.com/events')
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const arrivals: number[] = []
+    for (;;) {
+      const { done } = await reader.read()
+      if (done) break
+      arrivals.push(performance.now())
+    }
+    // retry preamble + 5 frames; each frame at least most of an interval after the previous.
+    expect(arrivals).toHaveLength(6)
+    for (let i = 2; i < arrivals.length; i++) expect(arrivals[i] - arrivals[i - 1]).toBeGreaterThanOrEqual(10)
+  })
+
+  it('resumes after Last-Event-ID and answers 204 when finished', async () => {
+    const resumed = await exports.default.fetch('http://example.com/events', { headers: { 'Last-Event-ID': '3' } })
+    expect(await resumed.text()).toBe('retry: 3000\n\nid: 4\ndata: Message 4\n\nid: 5\ndata: Message 5\n\n')
+    const finished = await exports.default.fetch('http://example.com/events', { headers: { 'Last-Event-ID': '5' } })
+    expect(finished.status).toBe(204)
+    expect(await finished.text()).toBe('')
+  })
+
+  it('answers an unknown path with 404 and POST /events with 405', async () => {
+    expect((await exports.default.fetch('http://example.com/nope')).status).toBe(404)
+    const post = await exports.default.fetch('http://example.com/events', { method: 'POST' })
+    expect(post.status).toBe(405)
+    expect(post.headers.get('allow')).toBe('GET, HEAD, OPTIONS')
+  })
+
+  it('stops the stream when the request signal aborts', async () => {
+    const client = new AbortController()
+    const request = new IncomingRequest('http://example.com/events', { signal: client.signal })
+    const res = await worker.fetch(request, { SSE_INTERVAL_MS: '20' }, createExecutionContext())
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    await reader.read() // retry
+    await reader.read() // frame 1
+    client.abort()
+    expect(await reader.read()).toEqual({ done: true, value: undefined })
+  })
+
+  it('answers 500 with the reason when a var is bad', async () => {
+    const request = new IncomingRequest('http://example.com/events')
+    const res = await worker.fetch(request, { SSE_FRAMES: 'many' }, createExecutionContext())
+    expect(res.status).toBe(500)
+    expect(await res.text()).toBe('SSE_FRAMES must be an integer from 1 to 1000000, got "many"\n')
+  })
+})
