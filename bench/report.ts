@@ -191,7 +191,7 @@ Command: \`${run.command}\`
 
 - Stream: ${run.options.frames} frames, one every ${run.options.intervalMs} ms, then the response ends.
 - ${run.options.rounds} round(s); per round, for each N in ${run.options.ns.join(', ')}, every server runs alone, order rotated per round. Table values are medians over rounds.
-- Clients: raw \`node:net\` sockets in ${run.options.clientProcs} separate process(es), ramped evenly over ${run.options.rampMs} ms; HTTP/1.1 with \`Connection: close\`, chunked decoding and a spec event-stream parser. A client is ok when it gets 200, \`text/event-stream\`, frames 1..${run.options.frames} in order and the end of the body.
+- Clients: raw \`node:net\` sockets in ${run.options.clientProcs} separate process(es), ramped evenly at ${run.options.ratePerS} connections/s (ramp ${run.options.rampMs.join(' / ')} ms for N ${run.options.ns.join(' / ')}); HTTP/1.1 with \`Connection: close\`, chunked decoding and a spec event-stream parser. A client is ok when it gets 200, \`text/event-stream\`, frames 1..${run.options.frames} in order and the end of the body.
 - Headers: from \`connect()\` to the end of the response head. Jitter: |gap − interval| between consecutive frames of one client.
 - Server memory: VmHWM of the server process itself (reset with \`/proc/<pid>/clear_refs\` after a 50-stream warm-up) minus its idle VmRSS; per stream = that / N. CPU: utime + stime of the server process over the load window, / N. Listen overflows: TcpExt ListenOverflows delta.
 - workerd runs directly (\`workerd serve bench/workerd.capnp\`, the wrangler bundle of src/worker.ts), not behind \`wrangler dev\`'s Node proxy.

@@ -1,6 +1,7 @@
 /**
  * Benchmark orchestrator: `npm run bench [-- --quick] [--rounds 3] [--n 1000,5000]
- * [--servers 'edge-sse node,seed node:http'] [--ramp-ms 5000] [--client-procs 1]`.
+ * [--servers 'edge-sse node,seed node:http'] [--rate 1000 | --ramp-ms 5000] [--client-procs 1]
+ * [--max-minutes 35]`.
  *
  * For every round, N and server (order rotated each round), it starts the
  * server alone, warms it up, then runs the load generator in separate
@@ -51,7 +52,15 @@ export interface RunFile {
   finishedAt: string
   quick: boolean
   machine: Record<string, string | number>
-  options: { ns: number[]; rounds: number; rampMs: number; clientProcs: number; frames: number; intervalMs: number }
+  options: {
+    ns: number[]
+    rounds: number
+    ratePerS: number
+    rampMs: number[]
+    clientProcs: number
+    frames: number
+    intervalMs: number
+  }
   tests: TestResult[]
 }
 
@@ -66,7 +75,10 @@ const ns = opt('n', quick ? '1000' : '1000,5000,10000')
   .split(',')
   .map(Number)
 const rounds = Number(opt('rounds', quick ? '1' : '3'))
-const rampMs = Number(opt('ramp-ms', quick ? '2000' : '5000'))
+// Clients arrive at a fixed rate, so every N sees the same connection pressure:
+// the ramp lasts N / rate seconds. --ramp-ms sets one ramp for every N instead.
+const rate = Number(opt('rate', '1000'))
+const rampFor = (n: number) => Number(opt('ramp-ms', String(Math.max(1000, (n / rate) * 1000))))
 const clientProcs = Number(opt('client-procs', '1'))
 // Hard stop for the whole run: tests left when it passes are skipped, not run.
 const maxMinutes = Number(opt('max-minutes', quick ? '3' : '35'))
@@ -255,6 +267,7 @@ async function runTest(def: ServerDef, n: number, round: number): Promise<TestRe
     const sampler = setInterval(() => {
       sampled = Math.max(sampled, status(pid, 'VmRSS'))
     }, 200)
+    const rampMs = rampFor(n)
     const options: LoadOptions = { port, n, rampMs, frames: FRAMES, intervalMs: INTERVAL_MS, sources: SOURCES }
     let parts: LoadResult[]
     try {
@@ -325,7 +338,15 @@ async function main(): Promise<void> {
     finishedAt: '',
     quick,
     machine: machine(),
-    options: { ns, rounds, rampMs, clientProcs, frames: FRAMES, intervalMs: INTERVAL_MS },
+    options: {
+      ns,
+      rounds,
+      ratePerS: rate,
+      rampMs: ns.map(rampFor),
+      clientProcs,
+      frames: FRAMES,
+      intervalMs: INTERVAL_MS,
+    },
     tests: [],
   }
   const total = rounds * ns.length * chosen.length
