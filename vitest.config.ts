@@ -2,7 +2,8 @@ import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
 // One project per place the code runs: plain Node for the pure parts, workerd
-// for the Worker, real servers of every runtime over HTTP, a real browser.
+// for the Worker, real servers of every runtime over HTTP, a slow idle check, a
+// real browser.
 export default defineConfig({
   test: {
     projects: [
@@ -23,6 +24,10 @@ export default defineConfig({
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
+      },
+      {
+        // Waits out a 12 s silent gap on every runtime, side by side.
+        test: { name: 'slow', include: ['test/slow/**/*.test.ts'], testTimeout: 60_000 },
       },
       {
         test: {

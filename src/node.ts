@@ -1,4 +1,5 @@
 /** Node entry: `node src/node.ts` (Node 22+ strips the types). */
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
@@ -11,9 +12,17 @@ await runServer({
       const server = serve({ fetch: app.fetch, hostname, port }, (info: AddressInfo) =>
         resolve({
           port: info.port,
-          // close() waits for open responses and, since Node 19, drops idle keep-alive sockets.
-          close: () => new Promise((done) => server.close(() => done())),
+          close: () =>
+            new Promise((done) => {
+              // close() drops only the sockets idle right now; those whose stream
+              // ends a moment later would be kept for the keep-alive timeout.
+              const sweep = setInterval(() => server.closeIdleConnections(), 10)
+              server.close(() => {
+                clearInterval(sweep)
+                done()
+              })
+            }),
         }),
-      )
+      ) as Server
     }),
 })

@@ -200,3 +200,79 @@ describe.each(runtimes)('%s with a bad setting', (runtime) => {
     }
   })
 })
+
+// Workers have no process to stop and no per-process cap: Cloudflare runs many
+// small isolates and scales out (README, "Operating it").
+const servers = runtimes.filter((runtime) => runtime !== 'workerd')
+
+describe.each(servers)('%s under load and on shutdown', (runtime) => {
+  const endLine = /\{"msg":"stream end","reason":"(\w+)","frames":(\d+)\}/g
+  const ends = (server: RunningServer) => [...server.output().matchAll(endLine)].map((m) => m[1])
+
+  it('turns streams past SSE_MAX_STREAMS away so clients come back, and frees the place on disconnect', async () => {
+    const server = await startServer(runtime, {
+      SSE_INTERVAL_MS: '1000',
+      SSE_MAX_STREAMS: '1',
+      SSE_BUSY_RETRY_MS: '60000',
+      SSE_DEBUG: '1',
+    })
+    try {
+      const get = (path: string, init?: RequestInit) => fetch(new URL(path, server.url), init)
+      const client = new AbortController()
+      const first = await get('events', { signal: client.signal })
+      const reader = (first.body as ReadableStream<Uint8Array>).getReader()
+      await reader.read() // the retry field: the stream is open
+
+      const browser = await get('events', { headers: { Accept: 'text/event-stream' } })
+      expect(browser.status).toBe(200)
+      expect(await browser.text()).toBe('retry: 60000\n\n: busy\n')
+      const other = await get('events')
+      expect(other.status).toBe(503)
+      expect(other.headers.get('retry-after')).toBe('60')
+      await other.body?.cancel()
+
+      client.abort()
+      await server.waitForOutput(/"reason":"cancelled"/)
+      expect(await (await get('debug/streams')).json()).toEqual({ open: 0, timers: 0 })
+      const again = await get('events')
+      expect(again.status).toBe(200)
+      await again.body?.cancel()
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'on %s ends open streams between frames and exits 0 without waiting for the deadline',
+    async (signal) => {
+      const server = await startServer(runtime, { SSE_INTERVAL_MS: '200', SSE_SHUTDOWN_MS: '20000' })
+      const streams = await Promise.all(
+        [1, 2].map(async () => {
+          const res = await fetch(new URL('events', server.url))
+          const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+          const head = await readEvents(reader, 1)
+          return { head, reader }
+        }),
+      )
+      const signalledAt = performance.now()
+      server.signal(signal)
+      for (const { head, reader } of streams) {
+        let text = head
+        const decoder = new TextDecoder()
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) break
+          text += decoder.decode(value, { stream: true })
+        }
+        // Whole frames only, and fewer than five: the client resumes from its last id.
+        expect(text).toMatch(/^retry: 3000\n\n(id: \d\ndata: Message \d\n\n)+$/)
+        expect(text).not.toContain('id: 5')
+      }
+      expect(await server.exited).toBe(0)
+      // Far below SSE_SHUTDOWN_MS: it stopped because the streams were done.
+      expect(performance.now() - signalledAt).toBeLessThan(10_000)
+      expect(ends(server)).toEqual(['shutdown', 'shutdown'])
+      await expect(fetch(new URL('events', server.url))).rejects.toThrow()
+    },
+  )
+})

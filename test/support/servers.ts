@@ -63,7 +63,8 @@ export async function spawnServer(runtime: RuntimeName, env: Record<string, stri
     const vars = Object.entries(env).map(([key, value]) => `--var ${key}:${value}`)
     command += ` ${vars.join(' ')} --inspector-port ${await freePort()} --log-level log`
   }
-  const child = spawn(command, {
+  // exec: the shell becomes the server, so signals and exit codes are the server's own.
+  const child = spawn(`exec ${command}`, {
     cwd: root,
     shell: true,
     detached: true, // its own process group, so stop() reaches wrangler's workerd too
