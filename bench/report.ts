@@ -1,10 +1,13 @@
 /**
  * Turns a run file into bench/RESULTS.md (full runs) or results/<stamp>-quick.md
  * (quick runs, so a fast look never overwrites the committed result), with an
- * SVG chart written as a plain string: no charting dependency.
+ * SVG chart written as a plain string: no charting dependency. Re-render a
+ * saved run with `node bench/report.ts bench/results/<stamp>.json`.
  */
-import { writeFileSync } from 'node:fs'
-import { basename, dirname, relative } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { basename, dirname, relative, resolve } from 'node:path'
+import process from 'node:process'
+import { fileURLToPath } from 'node:url'
 import type { RunFile, TestResult } from './run.ts'
 import { root, servers } from './servers.ts'
 
@@ -182,7 +185,8 @@ Command: \`${run.command}\`
 | CPU | ${m.cpu} × ${m.cores} |
 | memory | ${m.memoryGiB} GiB |
 | kernel | ${m.kernel} |
-| runtimes | Node ${m.node}, Bun ${m.bun}, ${m.deno}, workerd ${m.workerd} |
+| src measured | ${m.src ?? 'not recorded in this run file'} |
+| runtimes | Node ${m.node}, Bun ${m.bun}, ${String(m.deno).replace(/ \(.*/, '')}, ${m.workerd} |
 | net.core.somaxconn | ${m.somaxconn} |
 | ephemeral ports | ${m.portRange} (clients spread over 127.0.0.2–127.0.0.9) |
 | fd limit (server and clients) | ${m.nofile} |
@@ -193,7 +197,7 @@ Command: \`${run.command}\`
 - ${run.options.rounds} round(s); per round, for each N in ${run.options.ns.join(', ')}, every server runs alone, order rotated per round. Table values are medians over rounds.
 - Clients: raw \`node:net\` sockets in ${run.options.clientProcs} separate process(es), ramped evenly at ${run.options.ratePerS} connections/s (ramp ${run.options.rampMs.join(' / ')} ms for N ${run.options.ns.join(' / ')}); HTTP/1.1 with \`Connection: close\`, chunked decoding and a spec event-stream parser. A client is ok when it gets 200, \`text/event-stream\`, frames 1..${run.options.frames} in order and the end of the body.
 - Headers: from \`connect()\` to the end of the response head. Jitter: |gap − interval| between consecutive frames of one client.
-- Server memory: VmHWM of the server process itself (reset with \`/proc/<pid>/clear_refs\` after a 50-stream warm-up) minus its idle VmRSS; per stream = that / N. CPU: utime + stime of the server process over the load window, / N. Listen overflows: TcpExt ListenOverflows delta.
+- Server memory: VmHWM of the server process itself (reset with \`/proc/<pid>/clear_refs\` after a 50-stream warm-up) minus its idle VmRSS; per stream = that / N. CPU: utime + stime (all threads, kernel time for the sockets included) of the server process over the load window, / N. Listen overflows: TcpExt ListenOverflows delta.
 - workerd runs directly (\`workerd serve bench/workerd.capnp\`, the wrangler bundle of src/worker.ts), not behind \`wrangler dev\`'s Node proxy.
 - Server stdout (one log line per stream end) goes to /dev/null.
 
@@ -228,4 +232,9 @@ Raw data: [${link(jsonPath)}](${link(jsonPath)})
 `
   writeFileSync(mdPath, md)
   return mdPath
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2]) {
+  const path = resolve(process.argv[2])
+  console.log(writeReport(JSON.parse(readFileSync(path, 'utf8')) as RunFile, path))
 }

@@ -304,6 +304,13 @@ async function runTest(def: ServerDef, n: number, round: number): Promise<TestRe
   return result
 }
 
+/** The commit measured, flagged when src/ has uncommitted changes (the bench runs the working tree). */
+function srcRevision(): string {
+  const git = (...a: string[]) => spawnSync('git', a, { cwd: root, encoding: 'utf8' }).stdout.trim()
+  const dirty = git('status', '--porcelain', 'src') !== ''
+  return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes in src/' : ''}`
+}
+
 function machine(): Record<string, string | number> {
   const read = (path: string) => {
     try {
@@ -321,6 +328,7 @@ function machine(): Record<string, string | number> {
     portRange: read('/proc/sys/net/ipv4/ip_local_port_range').replace(/\s+/, '–'),
     nofile,
     clkTck: CLK_TCK,
+    src: srcRevision(),
     ...versions(),
   }
 }
