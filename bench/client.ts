@@ -36,6 +36,8 @@ export interface LoadResult {
   /** The generator's own cost, to show it is not the bottleneck. */
   clientCpuMs: number
   clientLagP99Ms: number
+  /** Most streams open at once (headers in, end not yet): how concurrent the N really were. */
+  peakOpen: number
 }
 
 export const SOURCES = [
@@ -128,6 +130,9 @@ interface Client {
 
 type BodyMode = 'chunked' | 'eof'
 
+let open = 0
+let peakOpen = 0
+
 /** Opens one stream and resolves when it ends, cleanly or not; never rejects. */
 function runClient(options: LoadOptions, source: string, deadline: number): Promise<Client> {
   const client: Client = { started: performance.now(), headersAt: 0, arrivals: [], error: '', done: false }
@@ -141,6 +146,7 @@ function runClient(options: LoadOptions, source: string, deadline: number): Prom
     let afterChunk = false
     let trailers = false
     let now = 0
+    let counted = false
     const parser = new SseParser((_type, data, id) => {
       const k = client.arrivals.length + 1
       // Frame k is `data: Message k`; the id, where a server sends one, must be k too.
@@ -149,6 +155,10 @@ function runClient(options: LoadOptions, source: string, deadline: number): Prom
     })
     const timer = setTimeout(() => fail('timeout'), deadline - performance.now())
     const finish = () => {
+      if (client.headersAt > 0 && !counted) {
+        counted = true
+        open--
+      }
       clearTimeout(timer)
       socket.destroy()
       resolve(client)
@@ -219,6 +229,7 @@ function runClient(options: LoadOptions, source: string, deadline: number): Prom
       const rest = head.subarray(end + 4)
       head = undefined
       client.headersAt = now
+      peakOpen = Math.max(peakOpen, ++open)
       const status = lines[0]?.split(' ')[1]
       if (status !== '200') return fail(`status ${status}`)
       const headers = new Map(
@@ -276,6 +287,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     jitterMs: [],
     clientCpuMs: 0,
     clientLagP99Ms: lag.percentile(99) / 1e6,
+    peakOpen,
   }
   for (const c of done) {
     if (c.headersAt > 0) result.ttfbMs.push(c.headersAt - c.started)

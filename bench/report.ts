@@ -59,14 +59,15 @@ const f = (x: number, digits = 1) => x.toFixed(digits)
 function table(rs: Row[]): string {
   const head =
     '| server | N | ok / failed | events recv / exp | headers p50 / p99 ms | jitter p50 / p99 / max ms ' +
-    '| peak RSS MiB | RSS / stream KiB | CPU ms / stream | listen overflows |'
-  const lines = [head, `|${' --- |'.repeat(10)}`]
+    '| peak open | peak RSS MiB | RSS / stream KiB | CPU ms / stream | listen overflows | other CPU s |'
+  const lines = [head, `|${' --- |'.repeat(12)}`]
   for (const r of rs) {
     const m = r.median
     lines.push(
       `| ${r.server} | ${r.n} | ${m('ok')} / ${m('failed')} | ${m('events')} / ${m('expected')} ` +
         `| ${f(m('ttfbP50'))} / ${f(m('ttfbP99'))} | ${f(m('jitterP50'))} / ${f(m('jitterP99'))} / ${f(m('jitterMax'))} ` +
-        `| ${f(m('peakRssKiB') / 1024)} | ${f(m('rssPerStreamKiB'), 2)} | ${f(m('cpuMsPerStream'), 3)} | ${m('listenOverflows')} |`,
+        `| ${m('peakOpen') || '?'} | ${f(m('peakRssKiB') / 1024)} | ${f(m('rssPerStreamKiB'), 2)} | ${f(m('cpuMsPerStream'), 3)} ` +
+        `| ${m('listenOverflows')} | ${f((m('otherCpuMs') || 0) / 1000)} |`,
     )
   }
   return lines.join('\n')
@@ -195,7 +196,8 @@ Command: \`${run.command}\`
 
 - Stream: ${run.options.frames} frames, one every ${run.options.intervalMs} ms, then the response ends.
 - ${run.options.rounds} round(s); per round, for each N in ${run.options.ns.join(', ')}, every server runs alone, order rotated per round. Table values are medians over rounds.
-- Clients: raw \`node:net\` sockets in ${run.options.clientProcs} separate process(es), ramped evenly at ${run.options.ratePerS} connections/s (ramp ${run.options.rampMs.join(' / ')} ms for N ${run.options.ns.join(' / ')}); HTTP/1.1 with \`Connection: close\`, chunked decoding and a spec event-stream parser. A client is ok when it gets 200, \`text/event-stream\`, frames 1..${run.options.frames} in order and the end of the body.
+- Clients: raw \`node:net\` sockets in ${run.options.clientProcs} separate process(es), ramped evenly over ${run.options.rampMs.join(' / ')} ms for N ${run.options.ns.join(' / ')}${run.options.ratePerS ? ` (${run.options.ratePerS} connections/s)` : ''}; HTTP/1.1 with \`Connection: close\`, chunked decoding and a spec event-stream parser. A client is ok when it gets 200, \`text/event-stream\`, frames 1..${run.options.frames} in order and the end of the body.
+- Peak open: most streams open at once, as the clients saw it. Other CPU: machine-wide busy CPU during the test minus the server's and the clients' own, i.e. noise from other processes.
 - Headers: from \`connect()\` to the end of the response head. Jitter: |gap − interval| between consecutive frames of one client.
 - Server memory: VmHWM of the server process itself (reset with \`/proc/<pid>/clear_refs\` after a 50-stream warm-up) minus its idle VmRSS; per stream = that / N. CPU: utime + stime (all threads, kernel time for the sockets included) of the server process over the load window, / N. Listen overflows: TcpExt ListenOverflows delta.
 - workerd runs directly (\`workerd serve bench/workerd.capnp\`, the wrangler bundle of src/worker.ts), not behind \`wrangler dev\`'s Node proxy.

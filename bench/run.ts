@@ -1,6 +1,6 @@
 /**
  * Benchmark orchestrator: `npm run bench [-- --quick] [--rounds 3] [--n 1000,5000]
- * [--servers 'edge-sse node,seed node:http'] [--rate 1000 | --ramp-ms 5000] [--client-procs 1]
+ * [--servers 'edge-sse node,seed node:http'] [--ramp-ms 4000 | --rate 1000] [--client-procs 1]
  * [--max-minutes 35]`.
  *
  * For every round, N and server (order rotated each round), it starts the
@@ -43,6 +43,9 @@ export interface TestResult {
   listenOverflows: number
   clientCpuMs: number
   clientLagP99Ms: number
+  peakOpen: number
+  /** CPU used by every other process on the machine during the test: noise from outside the bench. */
+  otherCpuMs: number
   error?: string
 }
 
@@ -75,10 +78,11 @@ const ns = opt('n', quick ? '1000' : '1000,5000,10000')
   .split(',')
   .map(Number)
 const rounds = Number(opt('rounds', quick ? '1' : '3'))
-// Clients arrive at a fixed rate, so every N sees the same connection pressure:
-// the ramp lasts N / rate seconds. --ramp-ms sets one ramp for every N instead.
-const rate = Number(opt('rate', '1000'))
-const rampFor = (n: number) => Number(opt('ramp-ms', String(Math.max(1000, (n / rate) * 1000))))
+// One ramp for every N, shorter than a stream (5 × 1 s) so that all N streams
+// are open at once at its end; --rate R instead ramps N / R seconds (at most
+// rate × stream length streams then overlap).
+const rate = Number(opt('rate', '0'))
+const rampFor = (n: number) => (rate > 0 ? (n / rate) * 1000 : Number(opt('ramp-ms', '4000')))
 const clientProcs = Number(opt('client-procs', '1'))
 // Hard stop for the whole run: tests left when it passes are skipped, not run.
 const maxMinutes = Number(opt('max-minutes', quick ? '3' : '35'))
@@ -118,6 +122,13 @@ function listenOverflows(): number {
   const keys = lines[i]?.split(' ') ?? []
   const values = lines[i + 1]?.split(' ') ?? []
   return Number(values[keys.indexOf('ListenOverflows')] ?? 0)
+}
+
+/** Busy CPU time of the whole machine (all cores, /proc/stat), in ms. */
+function machineBusyMs(): number {
+  const [, user, nice, system, , , irq, softirq, steal] =
+    readFileSync('/proc/stat', 'utf8').split('\n')[0]?.split(/\s+/) ?? []
+  return ([user, nice, system, irq, softirq, steal].reduce((s, v) => s + Number(v ?? 0), 0) * 1000) / CLK_TCK
 }
 
 // --- process management ---
@@ -250,6 +261,8 @@ async function runTest(def: ServerDef, n: number, round: number): Promise<TestRe
     listenOverflows: 0,
     clientCpuMs: 0,
     clientLagP99Ms: 0,
+    peakOpen: 0,
+    otherCpuMs: 0,
   }
   let clients: ChildProcess[] = []
   try {
@@ -262,6 +275,7 @@ async function runTest(def: ServerDef, n: number, round: number): Promise<TestRe
     const hwmReset = resetPeak(pid)
     const cpu0 = cpuMs(pid)
     const overflow0 = listenOverflows()
+    const busy0 = machineBusyMs()
     // Sampled RSS backs up VmHWM where clear_refs is not allowed.
     let sampled = result.idleRssKiB
     const sampler = setInterval(() => {
@@ -277,6 +291,7 @@ async function runTest(def: ServerDef, n: number, round: number): Promise<TestRe
     }
     result.peakRssKiB = Math.max(sampled, hwmReset ? status(pid, 'VmHWM') : 0)
     result.cpuMs = cpuMs(pid) - cpu0
+    const busy = machineBusyMs() - busy0
     result.listenOverflows = listenOverflows() - overflow0
     const ttfb = parts.flatMap((p) => p.ttfbMs).sort((a, b) => a - b)
     const jitter = parts.flatMap((p) => p.jitterMs).sort((a, b) => a - b)
@@ -295,6 +310,8 @@ async function runTest(def: ServerDef, n: number, round: number): Promise<TestRe
     result.cpuMsPerStream = result.cpuMs / n
     result.clientCpuMs = parts.reduce((s, p) => s + p.clientCpuMs, 0)
     result.clientLagP99Ms = Math.max(...parts.map((p) => p.clientLagP99Ms))
+    result.peakOpen = parts.reduce((s, p) => s + p.peakOpen, 0)
+    result.otherCpuMs = Math.max(0, busy - result.cpuMs - result.clientCpuMs)
   } catch (error) {
     result.error = `${error instanceof Error ? error.message : String(error)} ${stderr.trim().slice(-500)}`.trim()
   } finally {
