@@ -4,6 +4,7 @@
  * SVG chart written as a plain string: no charting dependency. Re-render a
  * saved run with `node bench/report.ts bench/results/<stamp>.json`.
  */
+import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, relative, resolve } from 'node:path'
 import process from 'node:process'
@@ -233,6 +234,8 @@ ${failures
 Raw data: [${link(jsonPath)}](${link(jsonPath)})
 `
   writeFileSync(mdPath, md)
+  // Biome formats Markdown too (it pads table columns): format so `biome check` passes.
+  spawnSync(`${root}node_modules/.bin/biome`, ['format', '--write', mdPath], { cwd: root, stdio: 'ignore' })
   return mdPath
 }
 
