@@ -54,7 +54,7 @@ export const servers: ServerDef[] = [
   { name: 'better-sse node:http', runtime: 'node', edge: false, command: node('bench/peers/better-sse.ts') },
 ]
 
-/** Environment for every server; SSE_LOG=off silences the per-stream log once src/ supports it. */
+/** Environment for every server; SSE_LOG=0 silences the per-stream log line. */
 export function serverEnv(port: number): NodeJS.ProcessEnv {
   return {
     ...process.env,
@@ -62,7 +62,7 @@ export function serverEnv(port: number): NodeJS.ProcessEnv {
     HOST: '127.0.0.1',
     SSE_FRAMES: String(FRAMES),
     SSE_INTERVAL_MS: String(INTERVAL_MS),
-    SSE_LOG: 'off',
+    SSE_LOG: '0',
   }
 }
 

@@ -20,7 +20,7 @@ export interface AppOptions {
   message?: (id: number) => string
   /** The runtime's static file handler for public/, tried after the routes. Workers serve assets themselves. */
   serveStatic?: MiddlewareHandler
-  /** Aborting it closes every open stream between two frames and answers new ones with a reconnect hint. */
+  /** Aborting it closes every open stream between two frames and turns new ones away like the stream cap. */
   shutdown?: AbortSignal
   /** Called once per stream when it ends. Default: one JSON log line on stdout. */
   onStreamEnd?: (end: StreamEnd) => void
@@ -50,29 +50,27 @@ function logStreamEnd(end: StreamEnd): void {
 }
 
 /**
- * The answer past the stream cap. EventSource treats any status but 200 as
- * final and never comes back, so it gets a 200 stream holding only a long
- * `retry:` and closes: the browser reconnects later with its Last-Event-ID.
- * Other clients get 503 with Retry-After.
+ * The answer past the stream cap, or while shutting down. EventSource treats
+ * any status but 200 as final and never comes back, so it gets a 200 stream
+ * holding only `retry:` and closes: the browser reconnects later with its
+ * Last-Event-ID. Other clients get 503 with Retry-After.
  */
-function busy(c: Context, retryMs: number): Response {
+function busy(c: Context, retryMs: number, reason: string): Response {
   if (c.req.header('Accept')?.includes('text/event-stream')) {
-    return c.body(`${encodeEvent({ retry: retryMs })}${encodeComment('busy')}`, 200, STREAM_HEADERS)
+    return c.body(`${encodeEvent({ retry: retryMs })}${encodeComment(reason)}`, 200, STREAM_HEADERS)
   }
-  return c.text('Service Unavailable: too many open streams', 503, {
-    'Retry-After': String(Math.ceil(retryMs / 1000)),
-  })
+  return c.text(`Service Unavailable: ${reason}`, 503, { 'Retry-After': String(Math.ceil(retryMs / 1000)) })
 }
 
 /** Builds the app; mount it anywhere with `parent.route('/sse', createApp())`. */
 export function createApp(options: AppOptions = {}): Hono {
   const settings = { ...defaultSettings, ...options.settings }
   const { message, shutdown, onStreamEnd = logStreamEnd } = options
-  let open = 0
-  const onEnd = (end: StreamEnd) => {
-    open--
-    onStreamEnd(end)
-  }
+  // Each open stream's shutdown function; its size is the number of open streams.
+  const openStreams = new Set<() => void>()
+  shutdown?.addEventListener('abort', () => {
+    for (const close of openStreams) close()
+  })
   const app = new Hono()
 
   app.get('/events', (c) => {
@@ -81,15 +79,17 @@ export function createApp(options: AppOptions = {}): Hono {
     if (after >= settings.frames) return c.body(null, 204, { 'Access-Control-Allow-Origin': '*' })
     // HEAD: the headers a GET would get, and no stream, so no timer.
     if (c.req.method === 'HEAD') return c.body(null, 200, STREAM_HEADERS)
-    if (settings.maxStreams > 0 && open >= settings.maxStreams) return busy(c, settings.busyRetryMs)
-    open++
+    if (shutdown?.aborted) return busy(c, settings.retryMs, 'shutting down')
+    if (settings.maxStreams > 0 && openStreams.size >= settings.maxStreams) {
+      return busy(c, settings.busyRetryMs, 'too many open streams')
+    }
     const body = createEventStream({
       ...settings,
       lastEventId: after,
       message,
       signal: c.req.raw.signal,
-      shutdown,
-      onEnd,
+      openStreams,
+      onEnd: onStreamEnd,
     })
     return c.body(body, 200, STREAM_HEADERS)
   })
@@ -106,7 +106,7 @@ export function createApp(options: AppOptions = {}): Hono {
 
   app.all('/events', (c) => c.text('Method Not Allowed', 405, { Allow: ALLOW }))
 
-  if (options.debug) app.get('/debug/streams', (c) => c.json({ open, timers: pendingTimers() }))
+  if (options.debug) app.get('/debug/streams', (c) => c.json({ open: openStreams.size, timers: pendingTimers() }))
 
   if (options.serveStatic) {
     app.use('/*', async (c, next) => {

@@ -1,7 +1,7 @@
 /** Node entry: `node src/node.ts` (Node 22+ strips the types). */
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
+import { createAdaptorServer } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { runServer } from './server.ts'
 
@@ -9,9 +9,12 @@ await runServer({
   serveStatic: (root) => serveStatic({ root }),
   listen: (app, { hostname, port }) =>
     new Promise((resolve) => {
-      const server = serve({ fetch: app.fetch, hostname, port }, (info: AddressInfo) =>
+      const server = createAdaptorServer({ fetch: app.fetch }) as Server
+      // Node's default accept queue (511) overflows when thousands of clients
+      // connect at once; the kernel caps this at net.core.somaxconn.
+      server.listen({ host: hostname, port, backlog: 4096 }, () =>
         resolve({
-          port: info.port,
+          port: (server.address() as AddressInfo).port,
           close: () =>
             new Promise((done) => {
               // close() drops only the sockets idle right now; those whose stream
@@ -23,6 +26,6 @@ await runServer({
               })
             }),
         }),
-      ) as Server
+      )
     }),
 })

@@ -38,6 +38,7 @@ function readServerConfig(env: Env) {
     port: readInteger(env, { variable: 'PORT', fallback: 8787, min: 0, max: 65535 }),
     shutdownMs: readInteger(env, { variable: 'SSE_SHUTDOWN_MS', fallback: 2000, min: 0, max: 60_000 }),
     debug: readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1,
+    log: readInteger(env, { variable: 'SSE_LOG', fallback: 1, min: 0, max: 1 }) === 1,
   }
 }
 
@@ -51,9 +52,16 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
     console.error(error.message)
     process.exit(1)
   }
-  const { settings, hostname, shutdownMs, debug } = config
+  const { settings, hostname, shutdownMs, debug, log } = config
   const stopping = new AbortController()
-  const app = createApp({ settings, debug, shutdown: stopping.signal, serveStatic: runtime.serveStatic(publicDir) })
+  const app = createApp({
+    settings,
+    debug,
+    shutdown: stopping.signal,
+    serveStatic: runtime.serveStatic(publicDir),
+    // A synchronous stdout write per stream is measurable under load (bench sets SSE_LOG=0).
+    ...(log ? {} : { onStreamEnd: () => {} }),
+  })
   const server = await runtime.listen(app, { hostname, port: config.port })
   const host = hostname.includes(':') ? `[${hostname}]` : hostname
   console.log(`edge-sse listening on http://${host}:${server.port}/`)

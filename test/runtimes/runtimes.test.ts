@@ -149,7 +149,10 @@ describe.each(runtimes)('%s', (runtime) => {
         '//etc/passwd',
       ].map((target) => [target, target]),
     ])('never serves a file outside public/ for %s', async (_, target) => {
-      const res = await rawRequest(server.url, target)
+      const res = await rawRequest(server.url, target).catch((error: NodeJS.ErrnoException) => error)
+      // A server that refuses an oversized request line may reset the socket
+      // before its 4xx is read: nothing was served either way.
+      if (res instanceof Error) return expect(res.code).toBe('ECONNRESET')
       expect(res.status).toBeGreaterThanOrEqual(400)
       expect(res.status).toBeLessThan(500)
       expect(res.body).not.toContain('"devDependencies"')
@@ -225,7 +228,7 @@ describe.each(servers)('%s under load and on shutdown', (runtime) => {
 
       const browser = await get('events', { headers: { Accept: 'text/event-stream' } })
       expect(browser.status).toBe(200)
-      expect(await browser.text()).toBe('retry: 60000\n\n: busy\n')
+      expect(await browser.text()).toBe('retry: 60000\n\n: too many open streams\n')
       const other = await get('events')
       expect(other.status).toBe(503)
       expect(other.headers.get('retry-after')).toBe('60')

@@ -106,7 +106,7 @@ describe('the stream cap', () => {
     const first = await app.request('/events')
     const busy = await app.request('/events', { headers: { Accept: 'text/event-stream' } })
     expect(busy.status).toBe(200)
-    expect(await busy.text()).toBe('retry: 60000\n\n: busy\n')
+    expect(await busy.text()).toBe('retry: 60000\n\n: too many open streams\n')
     await first.body?.cancel()
   })
 

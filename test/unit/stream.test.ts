@@ -114,16 +114,18 @@ describe('createEventStream', () => {
     expect(ends).toEqual([{ reason: 'cancelled', frames: 0 }])
   })
 
-  it('closes between two frames on shutdown', async () => {
-    const server = new AbortController()
-    const { reader, ends } = open({ shutdown: server.signal })
+  it('closes between two frames on shutdown, and leaves the open set', async () => {
+    const openStreams = new Set<() => void>()
+    const { reader, ends } = open({ openStreams })
+    expect(openStreams.size).toBe(1)
     await next(reader)
     await next(reader)
     const pending = reader.read()
-    server.abort()
+    for (const close of openStreams) close()
     expect(await pending).toEqual({ done: true, value: undefined })
     expect(vi.getTimerCount()).toBe(0)
     expect(ends).toEqual([{ reason: 'shutdown', frames: 1 }])
+    expect(openStreams.size).toBe(0)
   })
 
   it('resumes after lastEventId, timed from the new stream', async () => {
