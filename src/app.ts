@@ -10,7 +10,7 @@ import { encodeComment, encodeEvent } from './encoder.ts'
 import { lastEventId } from './last-event-id.ts'
 import type { Settings } from './settings.ts'
 import { defaultSettings } from './settings.ts'
-import type { StreamEnd } from './stream.ts'
+import type { OpenStream, StreamEnd } from './stream.ts'
 import { createEventStream, pendingTimers } from './stream.ts'
 
 export interface AppOptions {
@@ -66,10 +66,9 @@ function busy(c: Context, retryMs: number, reason: string): Response {
 export function createApp(options: AppOptions = {}): Hono {
   const settings = { ...defaultSettings, ...options.settings }
   const { message, shutdown, onStreamEnd = logStreamEnd } = options
-  // Each open stream's shutdown function; its size is the number of open streams.
-  const openStreams = new Set<() => void>()
+  const openStreams = new Set<OpenStream>()
   shutdown?.addEventListener('abort', () => {
-    for (const close of openStreams) close()
+    for (const stream of openStreams) stream.shutdown()
   })
   const app = new Hono()
 

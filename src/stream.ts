@@ -21,17 +21,22 @@ export interface StreamEnd {
   error?: string
 }
 
+/** An open stream, as {@link EventStreamOptions.openStreams} holds it. */
+export interface OpenStream {
+  shutdown(): void
+}
+
 export interface EventStreamOptions extends Settings {
   /** Id of the last frame the client already has (from `Last-Event-ID`); the stream starts after it. Default 0. */
   lastEventId?: number
   /** The client is gone: pass `request.signal`, since some runtimes (workerd) never cancel the body. */
   signal?: AbortSignal
   /**
-   * While the stream is open it keeps a function here that closes it between
-   * two frames with reason `shutdown`; a server calls them all when it stops.
-   * A Set, not an AbortSignal: thousands of listeners on one signal cost O(n²).
+   * The stream is in this set while it is open; a server that stops calls
+   * `shutdown()` on each, which closes it between two frames. A Set, not an
+   * AbortSignal: thousands of listeners on one signal cost O(n²) to add.
    */
-  openStreams?: Set<() => void>
+  openStreams?: Set<OpenStream>
   /** Called exactly once when the stream ends, for logging and bookkeeping. */
   onEnd?: (end: StreamEnd) => void
   /** The data of frame `id`. Default `Message <id>`. If it throws, the stream ends cleanly with reason `error`. */
@@ -77,89 +82,119 @@ export function pendingTimers(): number {
   return armed
 }
 
-/** Creates one stream of frames `lastEventId + 1` to `frames`; frame k is due at start + k × interval. */
-export function createEventStream(options: EventStreamOptions): ReadableStream<Uint8Array> {
-  const { frames, intervalMs, retryMs, keepAliveMs, signal, openStreams, onEnd, message = defaultMessage } = options
-  const startedAt = Date.now()
-  const first = (options.lastEventId ?? 0) + 1
-  let next = first
-  let sent = 0
-  let ended = false
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let controller: ReadableStreamDefaultController<Uint8Array>
+/**
+ * The underlying source of one stream. A class, not closures: its methods live
+ * once on the prototype, so each of thousands of open streams costs one object.
+ */
+class FrameSource {
+  readonly #options: EventStreamOptions
+  readonly #message: (id: number) => string
+  readonly #startedAt = Date.now()
+  readonly #first: number
+  #next: number
+  #sent = 0
+  #ended = false
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #controller!: ReadableStreamDefaultController<Uint8Array>
 
-  const disarm = () => {
-    if (timer === undefined) return
-    clearTimeout(timer)
-    timer = undefined
+  constructor(options: EventStreamOptions) {
+    this.#options = options
+    this.#message = options.message ?? defaultMessage
+    this.#first = (options.lastEventId ?? 0) + 1
+    this.#next = this.#first
+  }
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#controller = controller
+    const { signal, openStreams, frames, retryMs } = this.#options
+    if (signal?.aborted) return this.handleEvent()
+    // The source is its own listener (handleEvent), so listening costs no closure.
+    signal?.addEventListener('abort', this)
+    openStreams?.add(this)
+    // Some runtimes (Bun) hold the headers until the first chunk: sending the
+    // retry field now lets EventSource open at once, not after one interval.
+    controller.enqueue(retryField(retryMs))
+    if (this.#first > frames) this.#close('complete')
+  }
+
+  // Arms the timer and returns: no promise per frame. The stream calls pull()
+  // again only after the enqueued frame has been read.
+  pull(): void {
+    if (this.#ended || this.#timer !== undefined) return
+    const { intervalMs, keepAliveMs } = this.#options
+    const delay = this.#startedAt + (this.#next - this.#first + 1) * intervalMs - Date.now()
+    // A wait longer than the keep-alive period is cut into periods, each
+    // ending in a comment, so proxies do not drop an idle connection.
+    const quiet = delay > keepAliveMs
+    armed++
+    this.#timer = setTimeout(fire, quiet ? keepAliveMs : Math.max(0, delay), this, quiet)
+  }
+
+  cancel(): void {
+    this.#end('cancelled')
+  }
+
+  /** The request signal aborted: the client is gone. */
+  handleEvent(): void {
+    this.#close('cancelled')
+  }
+
+  /** Closes the stream between two frames, for a server that stops. */
+  shutdown(): void {
+    this.#close('shutdown')
+  }
+
+  /** The timer fired: one frame, or a keep-alive comment. */
+  tick(quiet: boolean): void {
+    this.#timer = undefined
     armed--
-  }
-  // Idempotent: cancel(), the request signal, shutdown and the last frame may all arrive.
-  const end = (reason: EndReason, error?: unknown) => {
-    if (ended) return
-    ended = true
-    disarm()
-    signal?.removeEventListener('abort', onClientGone)
-    openStreams?.delete(onShutdown)
-    onEnd?.(error === undefined ? { reason, frames: sent } : { reason, frames: sent, error: String(error) })
-  }
-  const close = (reason: EndReason, error?: unknown) => {
-    if (ended) return
-    end(reason, error)
+    if (quiet) return this.#controller.enqueue(KEEP_ALIVE)
+    let frame: Uint8Array
     try {
-      controller.close()
+      frame = encodeFrame(this.#next, this.#message)
+    } catch (error) {
+      // close(), not error(): the client sees a clean end and never the error text.
+      return this.#close('error', error)
+    }
+    this.#controller.enqueue(frame)
+    this.#sent++
+    this.#next++
+    if (this.#next > this.#options.frames) this.#close('complete')
+  }
+
+  // Idempotent: cancel(), the request signal, shutdown and the last frame may all arrive.
+  #end(reason: EndReason, error?: unknown): void {
+    if (this.#ended) return
+    this.#ended = true
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer)
+      this.#timer = undefined
+      armed--
+    }
+    const { signal, openStreams, onEnd } = this.#options
+    signal?.removeEventListener('abort', this)
+    openStreams?.delete(this)
+    const frames = this.#sent
+    onEnd?.(error === undefined ? { reason, frames } : { reason, frames, error: String(error) })
+  }
+
+  #close(reason: EndReason, error?: unknown): void {
+    if (this.#ended) return
+    this.#end(reason, error)
+    try {
+      this.#controller.close()
     } catch {
       // The runtime already closed or errored it.
     }
   }
-  const onClientGone = () => close('cancelled')
-  const onShutdown = () => close('shutdown')
+}
 
-  // Runs when the timer fires: one frame, or a keep-alive comment.
-  const tick = (quiet: boolean) => {
-    timer = undefined
-    armed--
-    if (quiet) return controller.enqueue(KEEP_ALIVE)
-    let frame: Uint8Array
-    try {
-      frame = encodeFrame(next, message)
-    } catch (error) {
-      // close(), not error(): the client sees a clean end and never the error text.
-      return close('error', error)
-    }
-    controller.enqueue(frame)
-    sent++
-    next++
-    if (next > frames) close('complete')
-  }
+// One function for every timer: the source and the kind of tick are its arguments.
+function fire(source: FrameSource, quiet: boolean): void {
+  source.tick(quiet)
+}
 
-  return new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        controller = c
-        if (signal?.aborted) return onClientGone()
-        signal?.addEventListener('abort', onClientGone)
-        openStreams?.add(onShutdown)
-        // Some runtimes (Bun) hold the headers until the first chunk: sending the
-        // retry field now lets EventSource open at once, not after one interval.
-        c.enqueue(retryField(retryMs))
-        if (first > frames) close('complete')
-      },
-      // Arms the timer and returns: no promise per frame. The stream calls
-      // pull() again only after the enqueued frame has been read.
-      pull() {
-        if (ended || timer !== undefined) return
-        const delay = startedAt + (next - first + 1) * intervalMs - Date.now()
-        // A wait longer than the keep-alive period is cut into periods, each
-        // ending in a comment, so proxies do not drop an idle connection.
-        const quiet = delay > keepAliveMs
-        armed++
-        timer = setTimeout(tick, quiet ? keepAliveMs : Math.max(0, delay), quiet)
-      },
-      cancel() {
-        end('cancelled')
-      },
-    },
-    { highWaterMark: 0 },
-  )
+/** Creates one stream of frames `lastEventId + 1` to `frames`; frame k is due at start + k × interval. */
+export function createEventStream(options: EventStreamOptions): ReadableStream<Uint8Array> {
+  return new ReadableStream(new FrameSource(options), { highWaterMark: 0 })
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { defaultSettings } from '../../src/settings.ts'
-import { createEventStream, type EventStreamOptions, type StreamEnd } from '../../src/stream.ts'
+import { createEventStream, type EventStreamOptions, type OpenStream, type StreamEnd } from '../../src/stream.ts'
 
 const decoder = new TextDecoder()
 const settings = { ...defaultSettings, intervalMs: 1000 }
@@ -115,13 +115,13 @@ describe('createEventStream', () => {
   })
 
   it('closes between two frames on shutdown, and leaves the open set', async () => {
-    const openStreams = new Set<() => void>()
+    const openStreams = new Set<OpenStream>()
     const { reader, ends } = open({ openStreams })
     expect(openStreams.size).toBe(1)
     await next(reader)
     await next(reader)
     const pending = reader.read()
-    for (const close of openStreams) close()
+    for (const stream of openStreams) stream.shutdown()
     expect(await pending).toEqual({ done: true, value: undefined })
     expect(vi.getTimerCount()).toBe(0)
     expect(ends).toEqual([{ reason: 'shutdown', frames: 1 }])
