@@ -107,7 +107,10 @@ class FrameSource {
   start(controller: ReadableStreamDefaultController<Uint8Array>): void {
     this.#controller = controller
     const { signal, openStreams, frames, retryMs } = this.#options
-    if (signal?.aborted) return this.handleEvent()
+    if (signal?.aborted) {
+      this.handleEvent()
+      return
+    }
     // The source is its own listener (handleEvent), so listening costs no closure.
     signal?.addEventListener('abort', this)
     openStreams?.add(this)
@@ -148,13 +151,17 @@ class FrameSource {
   tick(quiet: boolean): void {
     this.#timer = undefined
     armed--
-    if (quiet) return this.#controller.enqueue(KEEP_ALIVE)
+    if (quiet) {
+      this.#controller.enqueue(KEEP_ALIVE)
+      return
+    }
     let frame: Uint8Array
     try {
       frame = encodeFrame(this.#next, this.#message)
     } catch (error) {
       // close(), not error(): the client sees a clean end and never the error text.
-      return this.#close('error', error)
+      this.#close('error', error)
+      return
     }
     this.#controller.enqueue(frame)
     this.#sent++
