@@ -90,7 +90,9 @@ export function createApp(options: AppOptions = {}): Hono {
       openStreams,
       onEnd: onStreamEnd,
     })
-    return c.body(body, 200, STREAM_HEADERS)
+    // A plain Response with a plain header object: @hono/node-server then
+    // writes it without building a Headers object (1 KiB less per stream).
+    return new Response(body, { headers: STREAM_HEADERS })
   })
 
   app.options('/events', (c) =>

@@ -15,7 +15,9 @@ const DECIMAL_ID = /^[0-9]{1,15}$/
  */
 export function lastEventId(request: Request): number {
   const header = request.headers.get('Last-Event-ID')
-  const raw = header ?? new URL(request.url).searchParams.get('lastEventId')
+  // Most requests have no query: skip parsing the URL for them.
+  const query = header === null && request.url.includes('?')
+  const raw = query ? new URL(request.url).searchParams.get('lastEventId') : header
   if (raw === null || !DECIMAL_ID.test(raw)) return 0
   return Number(raw)
 }
