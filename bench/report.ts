@@ -5,7 +5,7 @@
  * saved run with `node bench/report.ts bench/results/<stamp>.json`.
  */
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, relative, resolve } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
@@ -163,6 +163,11 @@ export function chart(rs: Row[], ns: number[]): string {
   )
 }
 
+/** A hand-written part of the report (what was optimised, the soak run), if it exists. */
+function included(path: string): string {
+  return existsSync(path) ? `\n${readFileSync(path, 'utf8').trim()}\n` : ''
+}
+
 /** Writes the markdown and the SVG next to it; returns the markdown's path. */
 export function writeReport(run: RunFile, jsonPath: string): string {
   const rs = rows(run)
@@ -232,7 +237,7 @@ ${failures
 `
 }
 Raw data: [${link(jsonPath)}](${link(jsonPath)})
-`
+${included(`${root}bench/notes.md`)}${included(`${dirname(jsonPath)}/soak-latest.md`)}`
   writeFileSync(mdPath, md)
   // Biome formats Markdown too (it pads table columns): format so `biome check` passes.
   spawnSync(`${root}node_modules/.bin/biome`, ['format', '--write', mdPath], { cwd: root, stdio: 'ignore' })

@@ -18,7 +18,7 @@ import type { LoadOptions, LoadResult } from './client.ts'
 import { SOURCES } from './client.ts'
 import { writeReport } from './report.ts'
 import type { ServerDef } from './servers.ts'
-import { buildWorker, FRAMES, INTERVAL_MS, root, serverEnv, servers, versions } from './servers.ts'
+import { buildWorker, FRAMES, INTERVAL_MS, root, serverEnv, servers, stopProcess, versions } from './servers.ts'
 
 /** One measured test: one server, one N, one round. */
 export interface TestResult {
@@ -133,12 +133,14 @@ function machineBusyMs(): number {
 
 // --- process management ---
 
-// One descriptor per stream plus slack. The soft limit is raised by exec-ing
-// through prlimit (root may also raise the hard limit); the pid stays the same.
-const nofile = Math.max(...ns) + 4096
+// One descriptor per stream plus slack, up to this sandbox's hard limit (root
+// cannot raise it here). The soft limit is raised by exec-ing through prlimit;
+// the pid stays the same.
+const hardNofile = Number(readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\d+\s+(\d+)/)?.[1])
+const nofile = Math.min(Math.max(...ns) + 4096, hardNofile || Number.POSITIVE_INFINITY)
 
 function spawnLimited(argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  // stdout (one log line per stream end) goes to /dev/null until src/ has an option to silence it.
+  // stdout goes to /dev/null; SSE_LOG=0 (serverEnv) already silences the per-stream line.
   return spawn('prlimit', [`--nofile=${nofile}:${nofile}`, '--', ...argv], {
     cwd: root,
     env,
@@ -184,15 +186,6 @@ async function warmup(port: number, count = 50): Promise<void> {
         }),
     ),
   )
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-  await exited
-  clearTimeout(timer)
 }
 
 /** Forks the generator processes and waits until each says ready. */
@@ -316,7 +309,7 @@ async function runTest(def: ServerDef, n: number, round: number): Promise<TestRe
     result.error = `${error instanceof Error ? error.message : String(error)} ${stderr.trim().slice(-500)}`.trim()
   } finally {
     for (const c of clients) c.kill('SIGKILL')
-    await stop(child)
+    await stopProcess(child)
   }
   return result
 }

@@ -6,7 +6,7 @@
  * Every command is the real runtime binary (no npm/npx/shell wrapper), so the
  * spawned pid is the process whose /proc/<pid>/status and stat we read.
  */
-import { spawnSync } from 'node:child_process'
+import { type ChildProcess, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 export const FRAMES = 5
@@ -86,4 +86,14 @@ export function versions(): Record<string, string> {
     deno: v(bin('deno'), ['--version']),
     workerd: v(bin('workerd'), ['--version']),
   }
+}
+
+/** Stops a server: SIGTERM, then SIGKILL if it has not exited after 5 s. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+  await exited
+  clearTimeout(timer)
 }

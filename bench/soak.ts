@@ -26,6 +26,7 @@ import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { stopProcess } from './servers.ts'
 
 const root = new URL('..', import.meta.url)
 const rootPath = fileURLToPath(root)
@@ -202,15 +203,6 @@ function startServer(argv: string[]): Promise<Server> {
       if (other.length < 20) other.push(line)
     })
   })
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(timer)
 }
 
 // --- measurements ---
@@ -432,7 +424,7 @@ async function soakRuntime(runtime: Runtime): Promise<RuntimeResult> {
       otherOutput: server.other,
     }
   } finally {
-    await stopServer(server.child)
+    await stopProcess(server.child)
   }
 }
 
@@ -555,7 +547,7 @@ least one per cycle that saw \`retry:\`.
 
 Command: \`${command}\` — ${startedAt.toISOString()} — src ${machine.src} — Node ${process.version},
 Bun ${machine.bun}, ${machine.deno}, ${machine.cores} × ${machine.cpu}.
-Raw data: [${jsonName}](${jsonName})
+Raw data: [results/${jsonName}](results/${jsonName})
 `
   writeFileSync(new URL('soak-latest.md', dir), md)
   console.log(table(results))

@@ -55,6 +55,24 @@ describe('GET /events', () => {
     expect(await (await app.request('/events')).text()).toBe('retry: 3000\n\nid: 1\ndata: tick 1\n\n')
   })
 
+  it('ends a stream whose message() throws cleanly, keeps the error from the client, and serves on', async () => {
+    const ends: StreamEnd[] = []
+    const app = createApp({
+      settings,
+      message: (id) => {
+        if (id === 2) throw new Error('secret database password in error text')
+        return `Message ${id}`
+      },
+      onStreamEnd: (end) => ends.push(end),
+    })
+    const res = await app.request('/events')
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('retry: 3000\n\nid: 1\ndata: Message 1\n\n')
+    expect(ends).toEqual([{ reason: 'error', frames: 1, error: 'Error: secret database password in error text' }])
+    const resumed = await app.request('/events', { headers: { 'Last-Event-ID': '2' } })
+    expect(await resumed.text()).toBe('retry: 3000\n\nid: 3\ndata: Message 3\n\n')
+  })
+
   it('logs one JSON line per stream end by default', async () => {
     const lines: string[] = []
     const log = console.log
