@@ -11,7 +11,7 @@ import { lastEventId } from './last-event-id.ts'
 import type { Settings } from './settings.ts'
 import { defaultSettings } from './settings.ts'
 import type { OpenStream, StreamEnd } from './stream.ts'
-import { createEventStream, pendingTimers } from './stream.ts'
+import { createEventStream, defaultMessage, pendingTimers } from './stream.ts'
 
 export interface AppOptions {
   /** Stream settings; unset fields take {@link defaultSettings}. */
@@ -24,7 +24,11 @@ export interface AppOptions {
   shutdown?: AbortSignal
   /** Called once per stream when it ends. Default: one JSON log line on stdout. */
   onStreamEnd?: (end: StreamEnd) => void
-  /** Serve `GET /debug/streams` with open streams and pending timers. Off by default: it is for soak tests. */
+  /**
+   * Serve `GET /debug/streams` (open streams and pending timers) and
+   * `GET /debug/failing-stream` (a stream whose frame 2 throws). Off by
+   * default: they are for soak and failure tests.
+   */
   debug?: boolean
 }
 
@@ -72,6 +76,20 @@ export function createApp(options: AppOptions = {}): Hono {
   })
   const app = new Hono()
 
+  const respond = (c: Context, after: number, data = message) => {
+    const body = createEventStream({
+      ...settings,
+      lastEventId: after,
+      message: data,
+      signal: c.req.raw.signal,
+      openStreams,
+      onEnd: onStreamEnd,
+    })
+    // A plain Response with a plain header object: @hono/node-server then
+    // writes it without building a Headers object (1 KiB less per stream).
+    return new Response(body, { headers: STREAM_HEADERS })
+  }
+
   app.get('/events', (c) => {
     const after = lastEventId(c.req.raw)
     // 204 tells EventSource the stream is over: it stops reconnecting.
@@ -82,17 +100,7 @@ export function createApp(options: AppOptions = {}): Hono {
     if (settings.maxStreams > 0 && openStreams.size >= settings.maxStreams) {
       return busy(c, settings.busyRetryMs, 'too many open streams')
     }
-    const body = createEventStream({
-      ...settings,
-      lastEventId: after,
-      message,
-      signal: c.req.raw.signal,
-      openStreams,
-      onEnd: onStreamEnd,
-    })
-    // A plain Response with a plain header object: @hono/node-server then
-    // writes it without building a Headers object (1 KiB less per stream).
-    return new Response(body, { headers: STREAM_HEADERS })
+    return respond(c, after)
   })
 
   app.options('/events', (c) =>
@@ -107,7 +115,15 @@ export function createApp(options: AppOptions = {}): Hono {
 
   app.all('/events', (c) => c.text('Method Not Allowed', 405, { Allow: ALLOW }))
 
-  if (options.debug) app.get('/debug/streams', (c) => c.json({ open: openStreams.size, timers: pendingTimers() }))
+  if (options.debug) {
+    app.get('/debug/streams', (c) => c.json({ open: openStreams.size, timers: pendingTimers() }))
+    app.get('/debug/failing-stream', (c) =>
+      respond(c, 0, (id) => {
+        if (id === 2) throw new Error('debug: frame 2 failed')
+        return defaultMessage(id)
+      }),
+    )
+  }
 
   if (options.serveStatic) {
     app.use('/*', async (c, next) => {

@@ -208,7 +208,7 @@ describe.each(runtimes)('%s with a bad setting', (runtime) => {
 // small isolates and scales out (README, "Operating it").
 const servers = runtimes.filter((runtime) => runtime !== 'workerd')
 
-describe.each(servers)('%s under load and on shutdown', (runtime) => {
+describe.each(servers)('%s: limits, failures and shutdown', (runtime) => {
   const endLine = /\{"msg":"stream end","reason":"(\w+)","frames":(\d+)\}/g
   const ends = (server: RunningServer) => [...server.output().matchAll(endLine)].map((m) => m[1])
 
@@ -240,6 +240,22 @@ describe.each(servers)('%s under load and on shutdown', (runtime) => {
       const again = await get('events')
       expect(again.status).toBe(200)
       await again.body?.cancel()
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('ends only the stream whose frame throws, logs why, and never shows the client the error', async () => {
+    const server = await startServer(runtime, { SSE_INTERVAL_MS: '50', SSE_DEBUG: '1' })
+    try {
+      const failing = await fetch(new URL('debug/failing-stream', server.url))
+      expect(await failing.text()).toBe(`retry: 3000\n\n${frame(1)}`)
+      await server.waitForOutput(
+        /\{"msg":"stream end","reason":"error","frames":1,"error":"Error: debug: frame 2 failed"\}/,
+      )
+      expect(await (await fetch(new URL('events', server.url))).text()).toBe(
+        `retry: 3000\n\n${[1, 2, 3, 4, 5].map(frame).join('')}`,
+      )
     } finally {
       await server.stop()
     }

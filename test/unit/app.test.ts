@@ -158,8 +158,9 @@ describe('routing', () => {
     expect((await parent.request('/events')).status).toBe(404)
   })
 
-  it('serves the debug counters only when asked', async () => {
+  it('serves the debug routes only when asked', async () => {
     expect((await quiet().app.request('/debug/streams')).status).toBe(404)
+    expect((await quiet().app.request('/debug/failing-stream')).status).toBe(404)
     const app = createApp({ settings, debug: true, onStreamEnd() {} })
     const res = await app.request('/events')
     expect(await (await app.request('/debug/streams')).json()).toEqual({ open: 1, timers: 0 })
