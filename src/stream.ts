@@ -201,7 +201,11 @@ function fire(source: FrameSource, quiet: boolean): void {
   source.tick(quiet)
 }
 
-/** Creates one stream of frames `lastEventId + 1` to `frames`; frame k is due at start + k × interval. */
+/**
+ * Creates one stream of frames `lastEventId + 1` to `frames`; frame k is due at
+ * start + k × interval. Its chunks may be shared with other streams: read them,
+ * never write into them.
+ */
 export function createEventStream(options: EventStreamOptions): ReadableStream<Uint8Array> {
   return new ReadableStream(new FrameSource(options), { highWaterMark: 0 })
 }
