@@ -50,28 +50,35 @@ const encoder = new TextEncoder()
 const KEEP_ALIVE = encoder.encode(encodeComment())
 
 // Bytes that every stream sends alike are encoded once and shared, so a tick
-// allocates nothing per stream. Bounded: ids past it are encoded each time.
-const CACHED_IDS = 10_000
+// allocates nothing per stream. Each cache is bounded: past it, bytes are
+// encoded each time.
+const CACHE_LIMIT = 10_000
 const defaultFrames = new Map<number, Uint8Array>()
 const retryFields = new Map<number, Uint8Array>()
 
-function retryField(retryMs: number): Uint8Array {
-  let bytes = retryFields.get(retryMs)
+// Module-level encoders, so a cache hit allocates no closure on the hot path.
+const retryText = (retryMs: number) => encodeEvent({ retry: retryMs })
+const frameText = (id: number, message: (id: number) => string) => encodeEvent({ id: String(id), data: message(id) })
+const defaultFrameText = (id: number) => frameText(id, defaultMessage)
+
+function cached(cache: Map<number, Uint8Array>, key: number, text: (key: number) => string): Uint8Array {
+  let bytes = cache.get(key)
   if (!bytes) {
-    bytes = encoder.encode(encodeEvent({ retry: retryMs }))
-    if (retryFields.size < CACHED_IDS) retryFields.set(retryMs, bytes)
+    bytes = encoder.encode(text(key))
+    if (cache.size < CACHE_LIMIT) cache.set(key, bytes)
   }
   return bytes
 }
 
+function retryField(retryMs: number): Uint8Array {
+  return cached(retryFields, retryMs, retryText)
+}
+
 function encodeFrame(id: number, message: (id: number) => string): Uint8Array {
-  if (message !== defaultMessage) return encoder.encode(encodeEvent({ id: String(id), data: message(id) }))
-  let bytes = defaultFrames.get(id)
-  if (!bytes) {
-    bytes = encoder.encode(encodeEvent({ id: String(id), data: defaultMessage(id) }))
-    if (id <= CACHED_IDS) defaultFrames.set(id, bytes)
-  }
-  return bytes
+  // Only the default data is the same for every stream; a custom message() may differ per call.
+  return message === defaultMessage
+    ? cached(defaultFrames, id, defaultFrameText)
+    : encoder.encode(frameText(id, message))
 }
 
 // Timers armed by all streams of this process right now: what a leak would grow.
