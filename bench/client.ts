@@ -51,6 +51,12 @@ export const SOURCES = [
   '127.0.0.9',
 ]
 
+/** The q-th percentile of an ascending array (nearest rank); 0 when empty. */
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.ceil((q / 100) * sorted.length) - 1)] ?? 0
+}
+
 /** An event-stream parser (HTML §9.2.6): UTF-8 decode, BOM, CR/LF/CRLF lines, fields, dispatch on blank line. */
 export class SseParser {
   onEvent: (type: string, data: string, id: string) => void
@@ -331,7 +337,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
     const r = await runLoad(options)
     const { ttfbMs, jitterMs, ...rest } = r
-    const p = (xs: number[], q: number) => xs.sort((a, b) => a - b)[Math.ceil((q / 100) * xs.length) - 1] ?? 0
-    console.log(JSON.stringify({ ...rest, ttfbP99: p(ttfbMs, 99), jitterP99: p(jitterMs, 99) }))
+    const p99 = (xs: number[]) =>
+      percentile(
+        xs.sort((a, b) => a - b),
+        99,
+      )
+    console.log(JSON.stringify({ ...rest, ttfbP99: p99(ttfbMs), jitterP99: p99(jitterMs) }))
   }
 }

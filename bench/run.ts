@@ -15,7 +15,7 @@ import os from 'node:os'
 import process from 'node:process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { LoadOptions, LoadResult } from './client.ts'
-import { SOURCES } from './client.ts'
+import { percentile, SOURCES } from './client.ts'
 import { writeReport } from './report.ts'
 import type { ServerDef } from './servers.ts'
 import { buildWorker, FRAMES, INTERVAL_MS, root, serverEnv, servers, stopProcess, versions } from './servers.ts'
@@ -216,11 +216,6 @@ function runClients(children: ChildProcess[], options: LoadOptions, timeoutMs: n
         }),
     ),
   )
-}
-
-export function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0
-  return sorted[Math.min(sorted.length - 1, Math.ceil((q / 100) * sorted.length) - 1)] ?? 0
 }
 
 let nextPort = 18100
