@@ -206,7 +206,7 @@ Command: \`${run.command}\`
 - Peak open: most streams open at once, as the clients saw it. Other CPU: machine-wide busy CPU during the test minus the server's and the clients' own, i.e. noise from other processes.
 - Headers: from \`connect()\` to the end of the response head. Jitter: |gap − interval| between consecutive frames of one client.
 - Server memory: VmHWM of the server process itself (reset with \`/proc/<pid>/clear_refs\` after a 50-stream warm-up) minus its idle VmRSS; per stream = that / N. CPU: utime + stime (all threads, kernel time for the sockets included) of the server process over the load window, / N. Listen overflows: TcpExt ListenOverflows delta.
-- workerd runs directly (\`workerd serve bench/workerd.capnp\`, the wrangler bundle of src/worker.ts), not behind \`wrangler dev\`'s Node proxy.
+- workerd runs directly (\`workerd serve bench/workerd.capnp\`, the wrangler bundle of src/servers/worker.ts), not behind \`wrangler dev\`'s Node proxy.
 - Server stdout (one log line per stream end) goes to /dev/null.
 
 ## Results

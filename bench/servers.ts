@@ -26,8 +26,8 @@ export interface ServerDef {
 const node = (script: string) => (_port: number) => [process.execPath, script]
 
 export const servers: ServerDef[] = [
-  { name: 'edge-sse node', runtime: 'node', edge: true, command: node('src/node.ts') },
-  { name: 'edge-sse bun', runtime: 'bun', edge: true, command: () => [bin('bun'), 'src/bun.ts'] },
+  { name: 'edge-sse node', runtime: 'node', edge: true, command: node('src/servers/node.ts') },
+  { name: 'edge-sse bun', runtime: 'bun', edge: true, command: () => [bin('bun'), 'src/servers/bun.ts'] },
   {
     name: 'edge-sse deno',
     runtime: 'deno',
@@ -39,7 +39,7 @@ export const servers: ServerDef[] = [
       '--allow-net',
       '--allow-read',
       '--allow-env',
-      'src/deno.ts',
+      'src/servers/deno.ts',
     ],
   },
   {
@@ -66,7 +66,7 @@ export function serverEnv(port: number): NodeJS.ProcessEnv {
   }
 }
 
-/** Bundles src/worker.ts for workerd, as `wrangler deploy` would upload it. */
+/** Bundles src/servers/worker.ts for workerd, as `wrangler deploy` would upload it. */
 export function buildWorker(): void {
   const r = spawnSync(bin('wrangler'), ['deploy', '--dry-run', '--outdir', 'bench/.build'], {
     cwd: root,

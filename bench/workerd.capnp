@@ -1,4 +1,4 @@
-# workerd config for the bench: serves the wrangler bundle of src/worker.ts
+# workerd config for the bench: serves the wrangler bundle of src/servers/worker.ts
 # (run.ts writes it to bench/.build/worker.js) with the same vars as
 # wrangler.toml. run.ts picks the port with --socket-addr http=127.0.0.1:<port>.
 # No assets binding: the bench only requests /events.

@@ -55,7 +55,7 @@ describe.each(runtimes)('%s', (runtime) => {
         const res = await fetch(new URL('events', own.url), { signal: client.signal })
         await readEvents((res.body as ReadableStream<Uint8Array>).getReader(), 2)
         client.abort()
-        const match = await own.waitForOutput(/\{"msg":"stream end","reason":"(\w+)","frames":(\d)\}/)
+        const match = await own.waitForOutput(/\{"msg":"stream end","reason":"(\w+)","events":(\d)\}/)
         expect(match[1]).toBe('cancelled')
         expect(Number(match[2])).toBeLessThan(5)
       } finally {
@@ -214,7 +214,7 @@ describe.each(runtimes)('%s with a bad setting', (runtime) => {
 const servers = runtimes.filter((runtime) => runtime !== 'workerd')
 
 describe.each(servers)('%s: limits, failures and shutdown', (runtime) => {
-  const endLine = /\{"msg":"stream end","reason":"(\w+)","frames":(\d+)\}/g
+  const endLine = /\{"msg":"stream end","reason":"(\w+)","events":(\d+)\}/g
   const ends = (server: RunningServer) => [...server.output().matchAll(endLine)].map((m) => m[1])
 
   it('turns streams past SSE_MAX_STREAMS away so clients come back, and frees the place on disconnect', async () => {
@@ -241,7 +241,7 @@ describe.each(servers)('%s: limits, failures and shutdown', (runtime) => {
 
       client.abort()
       await server.waitForOutput(/"reason":"cancelled"/)
-      expect(await (await get('debug/streams')).json()).toEqual({ open: 0, timers: 0 })
+      expect(await (await get('debug/streams')).json()).toEqual({ open: 0, timers: 0, sources: 0, pulls: 0 })
       const again = await get('events')
       expect(again.status).toBe(200)
       await again.body?.cancel()
@@ -256,7 +256,7 @@ describe.each(servers)('%s: limits, failures and shutdown', (runtime) => {
       const failing = await fetch(new URL('debug/failing-stream', server.url))
       expect(await failing.text()).toBe(`retry: 3000\n\n${frame(1)}`)
       await server.waitForOutput(
-        /\{"msg":"stream end","reason":"error","frames":1,"error":"Error: debug: frame 2 failed"\}/,
+        /\{"msg":"stream end","reason":"error","events":1,"error":"Error: debug: frame 2 failed"\}/,
       )
       expect(await (await fetch(new URL('events', server.url))).text()).toBe(
         `retry: 3000\n\n${[1, 2, 3, 4, 5].map(frame).join('')}`,

@@ -1,7 +1,8 @@
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { createApp } from '../../src/app.ts'
-import type { StreamEnd } from '../../src/stream.ts'
+import { type AppOptions, createApp } from '../../src/lib/app.ts'
+import { StreamRegistry } from '../../src/lib/registry.ts'
+import type { StreamEnd } from '../../src/lib/types.ts'
 
 const settings = { intervalMs: 1, frames: 3 }
 const quiet = () => {
@@ -26,7 +27,7 @@ describe('GET /events', () => {
   it('streams every frame and logs one end', async () => {
     const { app, ends } = quiet()
     expect(await (await app.request('/events')).text()).toBe(expected)
-    expect(ends).toEqual([{ reason: 'complete', frames: 3 }])
+    expect(ends).toEqual([{ reason: 'complete', events: 3 }])
   })
 
   it('resumes after Last-Event-ID', async () => {
@@ -68,7 +69,7 @@ describe('GET /events', () => {
     const res = await app.request('/events')
     expect(res.status).toBe(200)
     expect(await res.text()).toBe('retry: 3000\n\nid: 1\ndata: Message 1\n\n')
-    expect(ends).toEqual([{ reason: 'error', frames: 1, error: 'Error: secret database password in error text' }])
+    expect(ends).toEqual([{ reason: 'error', events: 1, error: 'Error: secret database password in error text' }])
     const resumed = await app.request('/events', { headers: { 'Last-Event-ID': '2' } })
     expect(await resumed.text()).toBe('retry: 3000\n\nid: 3\ndata: Message 3\n\n')
   })
@@ -82,7 +83,7 @@ describe('GET /events', () => {
     } finally {
       console.log = log
     }
-    expect(lines).toEqual(['{"msg":"stream end","reason":"complete","frames":3}'])
+    expect(lines).toEqual(['{"msg":"stream end","reason":"complete","events":3}'])
   })
 })
 
@@ -158,13 +159,64 @@ describe('routing', () => {
     expect((await parent.request('/events')).status).toBe(404)
   })
 
-  it('serves the debug routes only when asked', async () => {
+  it('serves no debug route', async () => {
     expect((await quiet().app.request('/debug/streams')).status).toBe(404)
-    expect((await quiet().app.request('/debug/failing-stream')).status).toBe(404)
-    const app = createApp({ settings, debug: true, onStreamEnd() {} })
+  })
+})
+
+describe('options', () => {
+  it.each([
+    [{ settings: { frames: 0 } }, 'settings.frames must be an integer from 1 to 1000000, got 0'],
+    [{ settings: { intervalMs: 1.5 } }, 'settings.intervalMs must be an integer from 1 to 3600000, got 1.5'],
+    [
+      { settings: { frame: 5 } },
+      'unknown setting "frame"; the settings are frames, intervalMs, retryMs, keepAliveMs, maxStreams, busyRetryMs',
+    ],
+    [
+      { settings: { toString: 5 } },
+      'unknown setting "toString"; the settings are frames, intervalMs, retryMs, keepAliveMs, maxStreams, busyRetryMs',
+    ],
+    [
+      { streams: new StreamRegistry(), settings: { maxStreams: 5 } },
+      'createApp: give maxStreams and busyRetryMs to the StreamRegistry passed as streams',
+    ],
+    [
+      { allowOrigin: 'https://a.example\r\nSet-Cookie: x=1' },
+      `allowOrigin must be '*', an origin or null, got "https://a.example\\r\\nSet-Cookie: x=1"`,
+    ],
+  ])('refuses a bad option at once: %j', (options, message) => {
+    expect(() => createApp(options as AppOptions)).toThrow(message)
+  })
+
+  it('names one origin instead of *, on the stream, the 204 and the preflight', async () => {
+    const app = createApp({ settings, allowOrigin: 'https://app.example', onStreamEnd() {} })
+    const stream = await app.request('/events')
+    expect(stream.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    await stream.body?.cancel()
+    const over = await app.request('/events', { headers: { 'Last-Event-ID': '3' } })
+    expect(over.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    const preflight = await app.request('/events', { method: 'OPTIONS' })
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example')
+  })
+
+  it('sends no CORS header at all with allowOrigin null', async () => {
+    const app = createApp({ settings, allowOrigin: null, onStreamEnd() {} })
+    const stream = await app.request('/events')
+    expect(stream.headers.has('access-control-allow-origin')).toBe(false)
+    await stream.body?.cancel()
+    expect((await app.request('/events', { method: 'OPTIONS' })).headers.has('access-control-allow-origin')).toBe(false)
+  })
+
+  it('counts its streams in a shared registry, and closes them on its shutdown', async () => {
+    const streams = new StreamRegistry()
+    const ends: StreamEnd[] = []
+    const app = createApp({ settings: { intervalMs: 1000 }, streams, onStreamEnd: (end) => ends.push(end) })
     const res = await app.request('/events')
-    expect(await (await app.request('/debug/streams')).json()).toEqual({ open: 1, timers: 0 })
-    await res.body?.cancel()
-    expect(await (await app.request('/debug/streams')).json()).toEqual({ open: 0, timers: 0 })
+    expect(streams.size).toBe(1)
+    streams.shutdown()
+    expect(await res.text()).toBe('retry: 3000\n\n')
+    expect(ends).toEqual([{ reason: 'shutdown', events: 0 }])
+    const late = await app.request('/events')
+    expect(late.status).toBe(503)
   })
 })

@@ -7,7 +7,7 @@
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { encodeComment, encodeEvent, type ServerSentEvent } from '../../src/encoder.ts'
+import { encodeComment, encodeEvent, type ServerSentEvent } from '../../src/lib/encoder.ts'
 
 const utf8 = new TextEncoder()
 

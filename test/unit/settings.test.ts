@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultSettings, parseSettings, SettingsError } from '../../src/settings.ts'
+import { defaultSettings, parseSettings, SettingsError } from '../../src/lib/settings.ts'
 
 describe('parseSettings', () => {
   it('gives the defaults when nothing is set', () => {

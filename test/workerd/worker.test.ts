@@ -1,7 +1,7 @@
 import { createExecutionContext } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import worker from '../../src/worker.ts'
+import worker from '../../src/servers/worker.ts'
 
 // What the Worker is handed at the edge; a plain Request lacks the cf fields in the types.
 const IncomingRequest = Request<unknown, IncomingRequestCfProperties>

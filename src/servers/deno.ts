@@ -1,4 +1,4 @@
-/** Deno entry: `deno run --allow-net --allow-read --allow-env src/deno.ts`. */
+/** Deno entry: `deno run --allow-net --allow-read --allow-env src/servers/deno.ts`. */
 import { serveStatic } from 'hono/deno'
 import { runServer } from './server.ts'
 

@@ -54,6 +54,10 @@ function line(field: string, value: string): string {
 
 /** Encodes one event, ending with the blank line that dispatches it. */
 export function encodeEvent(event: ServerSentEvent): string {
+  // A string or null from an untyped source would otherwise encode as an empty event.
+  if (typeof event !== 'object' || event === null) {
+    throw new TypeError(`SSE event must be an object, got ${event === null ? 'null' : typeof event}`)
+  }
   let text = ''
   if (event.event !== undefined) text += line('event', check('field "event"', event.event, /[\r\n]/, 'CR or LF'))
   if (event.id !== undefined) text += line('id', check('field "id"', event.id, /[\r\n\0]/, 'CR, LF or U+0000'))

@@ -1,4 +1,4 @@
-/** Node entry: `node src/node.ts` (Node 22+ strips the types). */
+/** Node entry: `node src/servers/node.ts` (Node 22+ strips the types). */
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'

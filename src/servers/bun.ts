@@ -1,4 +1,4 @@
-/** Bun entry: `bun src/bun.ts`. */
+/** Bun entry: `bun src/servers/bun.ts`. */
 import { serveStatic } from 'hono/bun'
 import { runServer } from './server.ts'
 

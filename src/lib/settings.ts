@@ -1,7 +1,7 @@
 /**
- * Settings of the event stream, read from environment variables (Node, Bun,
- * Deno) or from Worker vars, and validated so a typo fails loudly at start
- * instead of producing a stream that behaves strangely.
+ * Settings of the demo app, read from environment variables (Node, Bun, Deno)
+ * or from Worker vars, or given in code, and validated so a typo fails loudly
+ * at start instead of producing a stream that behaves strangely.
  */
 
 /** What every stream served by the app looks like. */
@@ -70,4 +70,22 @@ export function readInteger(env: Env, { variable, fallback, min, max }: Rule): n
 /** Reads and validates every `SSE_*` setting; throws a {@link SettingsError} naming the first bad one. */
 export function parseSettings(env: Env): Settings {
   return eachSetting((rule) => readInteger(env, rule))
+}
+
+/** Checks settings given in code: known fields only, each an integer in its range; unset ones take the default. */
+export function checkSettings(settings: Partial<Settings> = {}): Settings {
+  const checked = { ...defaultSettings }
+  for (const [key, value] of Object.entries(settings)) {
+    // hasOwn: "toString" is not a setting.
+    const rule = Object.hasOwn(RULES, key) ? RULES[key as keyof Settings] : undefined
+    if (!rule) throw new SettingsError(`unknown setting "${key}"; the settings are ${Object.keys(RULES).join(', ')}`)
+    if (value === undefined) continue
+    if (!Number.isInteger(value) || value < rule.min || value > rule.max) {
+      throw new SettingsError(
+        `settings.${key} must be an integer from ${rule.min} to ${rule.max}, got ${String(value)}`,
+      )
+    }
+    checked[key as keyof Settings] = value
+  }
+  return checked
 }

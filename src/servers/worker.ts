@@ -3,8 +3,10 @@
  * Workers Static Assets before the Worker runs; settings come from `[vars]`.
  */
 import type { Hono } from 'hono'
-import { createApp } from './app.ts'
-import { parseSettings, SettingsError } from './settings.ts'
+import { createApp } from '../lib/app.ts'
+import { StreamRegistry } from '../lib/registry.ts'
+import { parseSettings, readInteger, SettingsError } from '../lib/settings.ts'
+import { addDebugRoutes } from './debug.ts'
 
 // One app per env object: vars are fixed for the life of an isolate.
 const apps = new WeakMap<object, Hono>()
@@ -12,7 +14,13 @@ const apps = new WeakMap<object, Hono>()
 function appFor(env: Record<string, unknown>): Hono {
   let app = apps.get(env)
   if (!app) {
-    app = createApp({ settings: parseSettings(env) })
+    const settings = parseSettings(env)
+    const { maxStreams, busyRetryMs, ...stream } = settings
+    const streams = new StreamRegistry({ maxStreams, busyRetryMs })
+    app = createApp({ settings: stream, streams })
+    if (readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1) {
+      addDebugRoutes(app, settings, streams)
+    }
     apps.set(env, app)
   }
   return app

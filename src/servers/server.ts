@@ -7,8 +7,10 @@
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import type { Hono, MiddlewareHandler } from 'hono'
-import { createApp } from './app.ts'
-import { parseSettings, readInteger, SettingsError } from './settings.ts'
+import { createApp } from '../lib/app.ts'
+import { StreamRegistry } from '../lib/registry.ts'
+import { parseSettings, readInteger, SettingsError } from '../lib/settings.ts'
+import { addDebugRoutes } from './debug.ts'
 
 /** A listening server, as a runtime's entry reports it. */
 export interface Listening {
@@ -26,8 +28,8 @@ export interface Runtime {
   listen: (app: Hono, address: { hostname: string; port: number }) => Promise<Listening>
 }
 
-/** public/, found next to src/ whatever the working directory is. */
-export const publicDir = fileURLToPath(new URL('../public/', import.meta.url))
+/** public/, found from src/servers/ whatever the working directory is. */
+export const publicDir = fileURLToPath(new URL('../../public/', import.meta.url))
 
 type Env = Record<string, string | undefined>
 
@@ -53,15 +55,17 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
     process.exit(1)
   }
   const { settings, hostname, shutdownMs, debug, log } = config
-  const stopping = new AbortController()
+  const { maxStreams, busyRetryMs, ...stream } = settings
+  // One registry for the app's streams and the debug ones: one cap, one shutdown.
+  const streams = new StreamRegistry({ maxStreams, busyRetryMs })
   const app = createApp({
-    settings,
-    debug,
-    shutdown: stopping.signal,
+    settings: stream,
+    streams,
     serveStatic: runtime.serveStatic(publicDir),
     // A synchronous stdout write per stream is measurable under load (bench sets SSE_LOG=0).
     ...(log ? {} : { onStreamEnd: () => {} }),
   })
+  if (debug) addDebugRoutes(app, settings, streams)
   const server = await runtime.listen(app, { hostname, port: config.port })
   const host = hostname.includes(':') ? `[${hostname}]` : hostname
   console.log(`edge-sse listening on http://${host}:${server.port}/`)
@@ -69,11 +73,11 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
   // Stop accepting, close every stream between two frames (clients resume
   // elsewhere with their Last-Event-ID), and exit 0, by the deadline at worst.
   const stop = (signal: string) => {
-    if (stopping.signal.aborted) return
+    if (streams.stopping) return
     console.log(JSON.stringify({ msg: 'shutting down', signal }))
     setTimeout(() => process.exit(0), shutdownMs).unref()
     const closed = server.close()
-    stopping.abort()
+    streams.shutdown()
     closed.then(() => process.exit(0))
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
