@@ -1,6 +1,7 @@
 import { createExecutionContext } from 'cloudflare:test'
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import { eventStreamResponse } from '../../src/lib/response.ts'
 import worker from '../../src/servers/worker.ts'
 
 // What the Worker is handed at the edge; a plain Request lacks the cf fields in the types.
@@ -66,5 +67,31 @@ describe('the Worker in workerd', () => {
     const res = await worker.fetch(request, { SSE_FRAMES: 'many' }, createExecutionContext())
     expect(res.status).toBe(500)
     expect(await res.text()).toBe('SSE_FRAMES must be an integer from 1 to 1000000, got "many"\n')
+  })
+
+  it("runs a user generator's finally when the request signal aborts, with no timer left to fire", async () => {
+    // workerd#6832: the body is never cancelled, and a timer of a request whose
+    // client has gone may never fire: the abort alone must end the source.
+    const client = new AbortController()
+    const cleanedUp: string[] = []
+    const res = eventStreamResponse(
+      new IncomingRequest('http://example.com/feed', { signal: client.signal }),
+      async function* ({ signal }) {
+        try {
+          yield { event: 'tick', id: '1', data: '{}' }
+          await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+        } finally {
+          cleanedUp.push('finally')
+        }
+      },
+    )
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    await reader.read() // the opening comment
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('event: tick\nid: 1\ndata: {}\n\n')
+    const pending = reader.read() // the generator now waits on nothing but the signal
+    client.abort()
+    expect(await pending).toEqual({ done: true, value: undefined })
+    for (let i = 0; i < 5; i++) await Promise.resolve() // microtasks only: no clock
+    expect(cleanedUp).toEqual(['finally'])
   })
 })
