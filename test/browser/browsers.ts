@@ -1,0 +1,99 @@
+/**
+ * The browsers the page is tested in, both driven by puppeteer-core: Debian's
+ * Chromium over CDP and Firefox ESR over WebDriver BiDi. A test file launches
+ * each installed browser once; a missing one makes its tests skip locally with
+ * the install command, and fails them in CI (EDGE_SSE_REQUIRE_BROWSER=1).
+ */
+import { existsSync } from 'node:fs'
+import puppeteer, { type Browser, type LaunchOptions } from 'puppeteer-core'
+import { afterAll, beforeAll, type TestContext } from 'vitest'
+
+export const browserNames = ['chromium', 'firefox'] as const
+export type BrowserName = (typeof browserNames)[number]
+
+/** What a test needs to know about how a browser differs. */
+export interface BrowserTraits {
+  /** The shortest wait before a reconnect, whatever `retry:` says. */
+  minRetryMs: number
+  /** Whether puppeteer can emulate `prefers-color-scheme` (for the dark screenshot). */
+  emulatesColorScheme: boolean
+  /** Page errors the browser reports once a 204 has ended the stream, which is the normal end. */
+  errorsAfterEnd(eventsUrl: string): string[]
+}
+
+interface BrowserSpec extends BrowserTraits {
+  /** The Debian package that installs `launch.executablePath`. */
+  aptPackage: string
+  launch: LaunchOptions & { executablePath: string }
+}
+
+const specs: Record<BrowserName, BrowserSpec> = {
+  chromium: {
+    aptPackage: 'chromium',
+    launch: {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox', // tests run as root
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+    minRetryMs: 0,
+    emulatesColorScheme: true,
+    // Chromium logs nothing for the 204 (only for a 200 with the wrong MIME type).
+    errorsAfterEnd: () => [],
+  },
+  firefox: {
+    aptPackage: 'firefox-esr',
+    launch: { browser: 'firefox', executablePath: '/usr/bin/firefox-esr', headless: true },
+    // Gecko's EventSource never waits less than 500 ms before reconnecting.
+    minRetryMs: 500,
+    // puppeteer emulates media features over CDP only; Firefox speaks WebDriver BiDi.
+    emulatesColorScheme: false,
+    // Firefox reports the 204 that ends the stream as a failed connection.
+    errorsAfterEnd: (eventsUrl) => [`pageerror: Firefox can’t establish a connection to the server at ${eventsUrl}.`],
+  },
+}
+
+function missing(name: BrowserName): string {
+  const { aptPackage, launch } = specs[name]
+  return `${name} not found at ${launch.executablePath}; install it with: apt-get update && apt-get install -y ${aptPackage}`
+}
+
+/**
+ * Launches the installed browsers before the calling file's tests and closes
+ * them after. Returns the lookup a test uses: the browser and its traits, or a
+ * skip with the install command when it is not installed.
+ */
+export function useBrowsers(): (name: BrowserName, ctx: TestContext) => BrowserTraits & { browser: Browser } {
+  const launched = new Map<BrowserName, Browser>()
+  beforeAll(async () => {
+    const absent = browserNames.filter((name) => !existsSync(specs[name].launch.executablePath))
+    // CI sets this so a missing browser cannot pass as a skipped test.
+    if (absent.length > 0 && process.env.EDGE_SSE_REQUIRE_BROWSER === '1') {
+      throw new Error(`EDGE_SSE_REQUIRE_BROWSER=1: ${absent.map(missing).join('; ')}`)
+    }
+    // Also printed here: the default reporter does not show skip notes.
+    for (const name of absent) console.warn(`Skipping the ${name} tests. ${missing(name)}`)
+    const present = browserNames.filter((name) => !absent.includes(name))
+    // Side by side: each launch takes seconds. All settle before a failure is
+    // thrown, so afterAll closes every browser that did start.
+    const launches = await Promise.allSettled(
+      present.map(async (name) => launched.set(name, await puppeteer.launch(specs[name].launch))),
+    )
+    for (const launch of launches) if (launch.status === 'rejected') throw launch.reason
+  })
+  afterAll(async () => {
+    await Promise.all([...launched.values()].map((browser) => browser.close()))
+  })
+  return (name, ctx) => {
+    const browser = launched.get(name)
+    if (!browser) return ctx.skip(missing(name))
+    return { ...specs[name], browser }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The demo page as a browser test sees it: opened in a fresh browser context,
+ * with a record of what the browser reported about the stream (each /events
+ * answer, console and page errors, failed requests) and of each state shown.
+ */
+import type { Browser, HTTPRequest, Page } from 'puppeteer-core'
+import type { TestContext } from 'vitest'
+
+export interface DemoPage {
+  page: Page
+  /** Every request for /events, in order. */
+  streams: HTTPRequest[]
+  /**
+   * What the browser reported, in order: `/events 200`, `/events 204 Last-Event-ID: 5`,
+   * `console.error: …`, `pageerror: …`, `requestfailed: …`.
+   */
+  timeline: string[]
+}
+
+const isStream = (url: string) => new URL(url).pathname === '/events'
+
+/** Opens `url` in a new browser context, closed when the test finishes. */
+export async function openDemoPage(browser: Browser, url: string, ctx: TestContext): Promise<DemoPage> {
+  // Its own context: no connection, cache or cookie is shared with another test.
+  const context = await browser.createBrowserContext()
+  ctx.onTestFinished(() => context.close())
+  const page = await context.newPage()
+  const streams: HTTPRequest[] = []
+  const timeline: string[] = []
+  page.on('request', (request) => {
+    if (isStream(request.url())) streams.push(request)
+  })
+  page.on('response', (response) => {
+    if (!isStream(response.url())) return
+    // Read with the response: Chromium adds Last-Event-ID in its network
+    // service, so the headers seen when the request starts lack it.
+    const lastEventId = response.request().headers()['last-event-id']
+    timeline.push(`/events ${response.status()}${lastEventId === undefined ? '' : ` Last-Event-ID: ${lastEventId}`}`)
+  })
+  page.on('console', (message) => {
+    if (message.type() === 'error') timeline.push(`console.error: ${message.text()}`)
+  })
+  page.on('pageerror', (error) => timeline.push(`pageerror: ${error instanceof Error ? error.message : error}`))
+  page.on('requestfailed', (request) =>
+    timeline.push(`requestfailed: ${request.url()} ${request.failure()?.errorText}`),
+  )
+  // Records every state the page shows after the initial "connecting" from the HTML.
+  await page.evaluateOnNewDocument(() => {
+    const states: string[] = []
+    Object.assign(window, { states })
+    new MutationObserver((records) => {
+      for (const record of records) {
+        const target = record.target as HTMLElement
+        if (target.id === 'state') states.push(target.dataset.state ?? '')
+      }
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] })
+  })
+  await page.goto(url)
+  return { page, streams, timeline }
+}
+
+/** The states the page has shown since it loaded, e.g. open, reconnecting, finished. */
+export function statesSeen(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { states: string[] }).states)
+}
+
+/** The messages the page shows, in arrival order (items are only ever appended). */
+export function messagesShown(page: Page): Promise<string[]> {
+  return page.$$eval('#messages .data', (items) => items.map((item) => item.textContent ?? ''))
+}
+
+/** Resolves once the page shows at least `count` messages. */
+export async function waitForMessageCount(page: Page, count: number): Promise<void> {
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('#messages li').length >= n,
+    { polling: 'mutation' },
+    count,
+  )
+}
+
+/** Resolves once the browser has given up on the stream for good. */
+export async function waitForFinished(page: Page): Promise<void> {
+  await page.waitForSelector('#state[data-state="finished"]')
+}
