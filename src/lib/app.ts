@@ -51,7 +51,9 @@ export function createApp(options: AppOptions = {}): Hono {
   const { maxStreams, busyRetryMs } = settings
   const stream: EventStreamResponseOptions = {
     retry: settings.retryMs,
-    keepAliveMs: settings.keepAliveMs,
+    // Frames never come further apart than intervalMs, so with intervalMs ≤
+    // keepAliveMs the stream is never quiet that long: no keep-alive timer.
+    keepAliveMs: settings.intervalMs <= settings.keepAliveMs ? 0 : settings.keepAliveMs,
     streams: options.streams ?? new StreamRegistry({ maxStreams, busyRetryMs }),
     onEnd: options.onStreamEnd ?? logStreamEnd,
     allowOrigin: options.allowOrigin,

@@ -13,7 +13,7 @@
 import { encodeComment, encodeEvent, type ServerSentEvent } from './encoder.ts'
 import { track, untrack } from './registry.ts'
 import { armed } from './timers.ts'
-import type { CreateEventStreamOptions, EndReason, SourceContext, StreamSource } from './types.ts'
+import type { CreateEventStreamOptions, EndReason, EventStreamOptions, SourceContext, StreamSource } from './types.ts'
 
 const encoder = new TextEncoder()
 // The keep-alive comment, and the first bytes of a stream without `retry`.
@@ -88,6 +88,11 @@ class Context implements SourceContext {
 
 function ignore(): void {}
 
+// Times relative to the module's start stay small integers, which V8 and
+// JavaScriptCore store in place rather than as a boxed number per write.
+const EPOCH = Date.now()
+const now = () => Date.now() - EPOCH
+
 /**
  * The underlying source of one stream. A class, not closures: its methods live
  * once on the prototype, so each of thousands of open streams costs one object.
@@ -95,7 +100,8 @@ function ignore(): void {}
 export class EventPump {
   /** The source function returned `null`: the client already has everything. */
   readonly finished: boolean = false
-  readonly #options: CreateEventStreamOptions
+  readonly #options: EventStreamOptions
+  readonly #signal: AbortSignal | undefined
   readonly #keepAliveMs: number
   #iterator: AnyIterator | undefined
   // Why the source could not even be opened; reported when the stream starts.
@@ -121,13 +127,21 @@ export class EventPump {
   }
   readonly #reject = (error: unknown) => this.#sourceFailed(error)
 
-  constructor(source: StreamSource, options: CreateEventStreamOptions) {
+  // The client's id and signal come apart from the options, which are then
+  // shared by every stream of a route: no options object per request.
+  constructor(
+    source: StreamSource,
+    options: EventStreamOptions,
+    lastEventId: string | undefined,
+    signal: AbortSignal | undefined,
+  ) {
     if (options.retry !== undefined) encodeEvent({ retry: options.retry }) // throws on a bad value, now
     const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
     if (!Number.isSafeInteger(keepAliveMs) || keepAliveMs < 0 || keepAliveMs > MAX_DELAY_MS) {
       throw new TypeError(`keepAliveMs must be an integer from 0 to ${MAX_DELAY_MS}, got ${String(keepAliveMs)}`)
     }
     this.#options = options
+    this.#signal = signal
     this.#keepAliveMs = keepAliveMs
     // Not a source at all is the caller's bug: a TypeError now, not a stream that fails later.
     if (typeof source !== 'function') {
@@ -135,9 +149,9 @@ export class EventPump {
       return
     }
     // A client that is gone already never starts the source.
-    if (options.signal?.aborted) return
+    if (signal?.aborted) return
     try {
-      const events = source(new Context(options.lastEventId, this))
+      const events = source(new Context(lastEventId, this))
       if (events === null) this.finished = true
       else this.#iterator = iteratorOf(events)
     } catch (error) {
@@ -154,7 +168,8 @@ export class EventPump {
 
   start(controller: ReadableStreamDefaultController<Uint8Array>): void {
     this.#controller = controller
-    const { signal, streams, retry } = this.#options
+    const signal = this.#signal
+    const { streams, retry } = this.#options
     if (signal?.aborted || (streams && !track(streams, this))) {
       this.#end(signal?.aborted ? 'cancelled' : 'shutdown')
       return
@@ -164,7 +179,7 @@ export class EventPump {
     // Headers and first bytes at once: some runtimes (Bun) hold the headers
     // until the first chunk, and EventSource opens only when they arrive.
     controller.enqueue(retry === undefined ? COMMENT : retryField(retry))
-    this.#lastWrite = Date.now()
+    this.#lastWrite = now()
     if (this.finished) this.#end('complete')
     else if (this.#failure) this.#end('error', this.#failure.error)
   }
@@ -208,11 +223,11 @@ export class EventPump {
     this.#timer = undefined
     armed.count--
     if (this.#ended || !this.#waiting) return
-    const now = Date.now()
-    if (now - this.#lastWrite >= this.#keepAliveMs) {
+    const time = now()
+    if (time - this.#lastWrite >= this.#keepAliveMs) {
       // Only into an empty queue: a client that is not reading gets no pile of comments.
       if ((this.#controller.desiredSize ?? -1) >= 0) this.#controller.enqueue(COMMENT)
-      this.#lastWrite = now
+      this.#lastWrite = time
     }
     this.#armKeepAlive()
   }
@@ -220,7 +235,7 @@ export class EventPump {
   #armKeepAlive(): void {
     if (this.#keepAliveMs === 0) return
     armed.count++
-    this.#timer = setTimeout(keepAlive, Math.max(0, this.#lastWrite + this.#keepAliveMs - Date.now()), this)
+    this.#timer = setTimeout(keepAlive, Math.max(0, this.#lastWrite + this.#keepAliveMs - now()), this)
   }
 
   #deliver(result: IteratorResult<ServerSentEvent>): void {
@@ -247,7 +262,7 @@ export class EventPump {
     }
     this.#controller.enqueue(frame)
     this.#events++
-    this.#lastWrite = Date.now()
+    this.#lastWrite = now()
   }
 
   #sourceFailed(error: unknown): void {
@@ -266,8 +281,8 @@ export class EventPump {
       this.#timer = undefined
       armed.count--
     }
-    const { signal, streams, onEnd } = this.#options
-    signal?.removeEventListener('abort', this)
+    const { streams, onEnd } = this.#options
+    this.#signal?.removeEventListener('abort', this)
     if (streams) untrack(streams, this)
     if (!this.#sourceDone && this.#iterator) this.#stopSource()
     try {
@@ -316,5 +331,5 @@ export function createEventStream(
   source: StreamSource,
   options: CreateEventStreamOptions = {},
 ): ReadableStream<Uint8Array> {
-  return new ReadableStream(new EventPump(source, options), { highWaterMark: 0 })
+  return new ReadableStream(new EventPump(source, options, options.lastEventId, options.signal), { highWaterMark: 0 })
 }

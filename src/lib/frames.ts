@@ -4,7 +4,7 @@
  * delays never add up, and a reconnecting client resumes after its
  * Last-Event-ID. A hand-written async iterator rather than a generator: its
  * `return()` clears the pending timer at once, and each of thousands of open
- * streams costs one object and one promise.
+ * streams costs one object and one timer.
  */
 import type { ServerSentEvent } from './encoder.ts'
 import type { Settings } from './settings.ts'
@@ -19,30 +19,43 @@ export const defaultMessage = (id: number): string => `Message ${id}`
 const DECIMAL_ID = /^[0-9]{1,15}$/
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
+const FINISHED: Promise<IteratorReturnResult<undefined>> = Promise.resolve(DONE)
 
-// The default frames are the same for every stream: frozen, so the stream
-// encodes each once. Bounded, like every cache here.
-const defaultEvents = new Map<number, ServerSentEvent>()
-function defaultEvent(id: number): ServerSentEvent {
-  let event = defaultEvents.get(id)
-  if (!event) {
-    event = Object.freeze({ id: String(id), data: defaultMessage(id) })
-    if (defaultEvents.size < 10_000) defaultEvents.set(id, event)
+// The default frames are the same for every stream: frozen results, shared,
+// so a tick allocates nothing and the stream encodes each frame once.
+// Bounded, like every cache here.
+const defaultResults = new Map<number, IteratorYieldResult<ServerSentEvent>>()
+function defaultResult(id: number): IteratorYieldResult<ServerSentEvent> {
+  let result = defaultResults.get(id)
+  if (!result) {
+    result = Object.freeze({ done: false, value: Object.freeze({ id: String(id), data: defaultMessage(id) }) })
+    if (defaultResults.size < 10_000) defaultResults.set(id, result)
   }
-  return event
+  return result
 }
 
-type FrameSettings = Pick<Settings, 'frames' | 'intervalMs'>
+// Times relative to the module's start stay small integers, which V8 and
+// JavaScriptCore store in place rather than as a boxed number per write.
+const EPOCH = Date.now()
+const now = () => Date.now() - EPOCH
 
+type FrameSettings = Pick<Settings, 'frames' | 'intervalMs'>
+type Settle = { fulfilled: (result: IteratorResult<ServerSentEvent>) => void; rejected: (error: unknown) => void }
+
+/**
+ * One client's frames. `next()` returns the schedule itself as a thenable of
+ * the next frame, settled by the timer: no promise per frame, and the
+ * stream's `.then()` on it allocates nothing either.
+ */
 class Schedule implements AsyncIterableIterator<ServerSentEvent> {
   readonly #settings: FrameSettings
   readonly #message: (id: number) => string
-  readonly #startedAt = Date.now()
+  readonly #startedAt = now()
   readonly #first: number
   #next: number
   #timer: ReturnType<typeof setTimeout> | undefined
-  #resolve: ((result: IteratorResult<ServerSentEvent>) => void) | undefined
-  #reject: ((error: unknown) => void) | undefined
+  #fulfilled: Settle['fulfilled'] | undefined
+  #rejected: Settle['rejected'] | undefined
 
   constructor(first: number, settings: FrameSettings, message: (id: number) => string) {
     this.#settings = settings
@@ -56,34 +69,41 @@ class Schedule implements AsyncIterableIterator<ServerSentEvent> {
   }
 
   next(): Promise<IteratorResult<ServerSentEvent>> {
-    if (this.#next > this.#settings.frames) return Promise.resolve(DONE)
-    const due = this.#startedAt + (this.#next - this.#first + 1) * this.#settings.intervalMs
-    return new Promise((resolve, reject) => {
-      this.#resolve = resolve
-      this.#reject = reject
+    if (this.#next > this.#settings.frames) return FINISHED
+    if (this.#timer === undefined) {
+      const due = this.#startedAt + (this.#next - this.#first + 1) * this.#settings.intervalMs
       armed.count++
-      this.#timer = setTimeout(fire, Math.max(0, due - Date.now()), this)
-    })
+      this.#timer = setTimeout(fire, Math.max(0, due - now()), this)
+    }
+    // A thenable, not a Promise: `await` and the stream both accept it.
+    return this as unknown as Promise<IteratorResult<ServerSentEvent>>
+  }
+
+  /** The thenable half of `next()`: remembers who waits for the frame. */
+  then(fulfilled: Settle['fulfilled'], rejected: Settle['rejected']): void {
+    this.#fulfilled = fulfilled
+    this.#rejected = rejected
   }
 
   /** The timer fired: frame `next` is due. */
   fire(): void {
     this.#timer = undefined
     armed.count--
-    const resolve = this.#resolve as (result: IteratorResult<ServerSentEvent>) => void
-    const reject = this.#reject as (error: unknown) => void
-    this.#resolve = this.#reject = undefined
+    const fulfilled = this.#fulfilled
+    const rejected = this.#rejected
+    this.#fulfilled = this.#rejected = undefined
     const id = this.#next++
+    let result: IteratorResult<ServerSentEvent>
     try {
       const message = this.#message
-      resolve({
-        done: false,
-        value: message === defaultMessage ? defaultEvent(id) : { id: String(id), data: message(id) },
-      })
+      result =
+        message === defaultMessage ? defaultResult(id) : { done: false, value: { id: String(id), data: message(id) } }
     } catch (error) {
       // A message() that throws fails this stream only.
-      reject(error)
+      rejected?.(error)
+      return
     }
+    fulfilled?.(result)
   }
 
   return(): Promise<IteratorResult<ServerSentEvent>> {
@@ -93,9 +113,10 @@ class Schedule implements AsyncIterableIterator<ServerSentEvent> {
       this.#timer = undefined
       armed.count--
     }
-    this.#resolve?.(DONE)
-    this.#resolve = this.#reject = undefined
-    return Promise.resolve(DONE)
+    const fulfilled = this.#fulfilled
+    this.#fulfilled = this.#rejected = undefined
+    fulfilled?.(DONE)
+    return FINISHED
   }
 }
 

@@ -43,6 +43,7 @@ export class StreamRegistry {
     tracked = (registry) => registry.#open
   }
 
+  /** A registry with the given cap; throws a `TypeError` for a count that is not a non-negative integer. */
   constructor(options: StreamRegistryOptions = {}) {
     this.maxStreams = checkCount('maxStreams', options.maxStreams ?? 0)
     this.busyRetryMs = checkCount('busyRetryMs', options.busyRetryMs ?? 30_000)

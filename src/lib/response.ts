@@ -109,15 +109,7 @@ export function eventStreamResponse(
     const retryMs = busy === 'shutting down' ? options.retry : streams.busyRetryMs
     return busyResponse(request, headers, cors, retryMs, busy)
   }
-  // Only what the stream needs: one small object per request.
-  const pump = new EventPump(source, {
-    retry: options.retry,
-    keepAliveMs: options.keepAliveMs,
-    streams,
-    onEnd: options.onEnd,
-    lastEventId: lastEventId(request),
-    signal: request.signal,
-  })
+  const pump = new EventPump(source, options, lastEventId(request), request.signal)
   // 204 tells EventSource the stream is over: it stops reconnecting.
   if (pump.finished) return new Response(null, { status: 204, headers: cors })
   // A plain header object: @hono/node-server then writes it without building

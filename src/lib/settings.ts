@@ -20,8 +20,6 @@ export interface Settings {
   busyRetryMs: number
 }
 
-type Env = Record<string, unknown>
-
 /** One integer variable and its allowed range. */
 export interface Rule {
   variable: string
@@ -43,6 +41,7 @@ const RULES: Record<keyof Settings, Rule> = {
 
 /** A setting that is not an integer in its allowed range. */
 export class SettingsError extends Error {
+  /** Always `'SettingsError'`, also after minification. */
   override name = 'SettingsError'
 }
 
@@ -56,7 +55,7 @@ function eachSetting(read: (rule: Rule) => number): Settings {
 export const defaultSettings: Settings = eachSetting((rule) => rule.fallback)
 
 /** Reads one integer variable; unset or empty means its default. */
-export function readInteger(env: Env, { variable, fallback, min, max }: Rule): number {
+export function readInteger(env: Record<string, unknown>, { variable, fallback, min, max }: Rule): number {
   const raw = env[variable]
   if (raw === undefined || raw === '') return fallback
   const text = String(raw).trim()
@@ -68,7 +67,7 @@ export function readInteger(env: Env, { variable, fallback, min, max }: Rule): n
 }
 
 /** Reads and validates every `SSE_*` setting; throws a {@link SettingsError} naming the first bad one. */
-export function parseSettings(env: Env): Settings {
+export function parseSettings(env: Record<string, unknown>): Settings {
   return eachSetting((rule) => readInteger(env, rule))
 }
 
