@@ -80,6 +80,7 @@ class Schedule implements AsyncIterableIterator<ServerSentEvent> {
   }
 
   /** The thenable half of `next()`: remembers who waits for the frame. */
+  // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, so a frame costs no promise; the class is internal and never awaited itself.
   then(fulfilled: Settle['fulfilled'], rejected: Settle['rejected']): void {
     this.#fulfilled = fulfilled
     this.#rejected = rejected
