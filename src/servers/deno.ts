@@ -1,14 +1,25 @@
-/** Deno entry: `deno run --allow-net --allow-read --allow-env src/servers/deno.ts`. */
+/**
+ * Deno entry: `deno run --allow-net --allow-read --allow-env src/servers/deno.ts`.
+ * Deno.serve itself; with TLS files it speaks HTTP/2 by ALPN and HTTP/1.1 to
+ * clients that ask for it. It has no header deadline and no hook to build one
+ * (denoland/deno#3515): a connection that never finishes a request stays open
+ * until its client goes, so put a proxy in front (README, "Operating it").
+ */
 import { serveStatic } from 'hono/deno'
 import { runServer } from './server.ts'
 
 await runServer({
   serveStatic: (root) => serveStatic({ root }),
-  listen: (app, { hostname, port }) =>
+  listen: (app, { hostname, port, tls }) =>
     new Promise((resolve) => {
       const server = Deno.serve(
-        // Our onListen also replaces Deno's own "Listening on" line.
-        { hostname, port, onListen: (address) => resolve({ port: address.port, close: () => server.shutdown() }) },
+        {
+          hostname,
+          port,
+          ...tls,
+          // Our onListen also replaces Deno's own "Listening on" line.
+          onListen: (address) => resolve({ port: address.port, close: () => server.shutdown() }),
+        },
         app.fetch,
       )
     }),

@@ -1,8 +1,9 @@
 /**
  * Runs the app as a standalone server on Node, Bun or Deno. Each runtime's
  * entry supplies how to listen and how to serve files; this module does the
- * rest the same way everywhere: settings from the environment, the public/
- * folder, the one line that says where it listens, and a graceful stop.
+ * rest the same way everywhere: settings from the environment (TLS files
+ * included), the public/ folder, the one line that says where it listens, and
+ * a graceful stop.
  */
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
@@ -11,6 +12,7 @@ import { createApp } from '../lib/app.ts'
 import { StreamRegistry } from '../lib/registry.ts'
 import { parseSettings, readInteger, SettingsError } from '../lib/settings.ts'
 import { addDebugRoutes } from './debug.ts'
+import { readTlsFiles, type TlsFiles } from './tls.ts'
 
 /** A listening server, as a runtime's entry reports it. */
 export interface Listening {
@@ -20,12 +22,26 @@ export interface Listening {
   close: () => Promise<void>
 }
 
+/** Where and how to listen. */
+export interface ListenOptions {
+  hostname: string
+  port: number
+  /** With these, HTTPS: HTTP/2 by ALPN, HTTP/1.1 for clients that ask for it. */
+  tls: TlsFiles | undefined
+  /**
+   * Longest time a connection may take to send a whole request head (and
+   * its TLS handshake) or stay without any request; open responses are never
+   * cut by it (`SSE_HEADERS_TIMEOUT_MS`).
+   */
+  headersTimeoutMs: number
+}
+
 /** What a runtime's entry provides. */
 export interface Runtime {
   /** The runtime's static file middleware for an absolute folder. */
   serveStatic: (root: string) => MiddlewareHandler
   /** Starts listening. */
-  listen: (app: Hono, address: { hostname: string; port: number }) => Promise<Listening>
+  listen: (app: Hono, options: ListenOptions) => Promise<Listening>
 }
 
 /** public/, found from src/servers/ whatever the working directory is. */
@@ -41,6 +57,13 @@ function readServerConfig(env: Env) {
     shutdownMs: readInteger(env, { variable: 'SSE_SHUTDOWN_MS', fallback: 2000, min: 0, max: 60_000 }),
     debug: readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1,
     log: readInteger(env, { variable: 'SSE_LOG', fallback: 1, min: 0, max: 1 }) === 1,
+    headersTimeoutMs: readInteger(env, {
+      variable: 'SSE_HEADERS_TIMEOUT_MS',
+      fallback: 10_000,
+      min: 1000,
+      max: 120_000,
+    }),
+    tls: readTlsFiles(env),
   }
 }
 
@@ -54,7 +77,7 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
     console.error(error.message)
     process.exit(1)
   }
-  const { settings, hostname, shutdownMs, debug, log } = config
+  const { settings, hostname, shutdownMs, debug, log, tls, headersTimeoutMs } = config
   const { maxStreams, busyRetryMs, ...stream } = settings
   // One registry for the app's streams and the debug ones: one cap, one shutdown.
   const streams = new StreamRegistry({ maxStreams, busyRetryMs })
@@ -66,9 +89,9 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
     ...(log ? {} : { onStreamEnd: () => {} }),
   })
   if (debug) addDebugRoutes(app, settings, streams)
-  const server = await runtime.listen(app, { hostname, port: config.port })
+  const server = await runtime.listen(app, { hostname, port: config.port, tls, headersTimeoutMs })
   const host = hostname.includes(':') ? `[${hostname}]` : hostname
-  console.log(`edge-sse listening on http://${host}:${server.port}/`)
+  console.log(`edge-sse listening on ${tls ? 'https' : 'http'}://${host}:${server.port}/`)
 
   // Stop accepting, close every stream between two frames (clients resume
   // elsewhere with their Last-Event-ID), and exit 0, by the deadline at worst.

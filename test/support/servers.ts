@@ -1,6 +1,8 @@
 /**
  * Starts each runtime's real server the way a user does, through the npm
  * script's own command line, on a free loopback port, and watches its output.
+ * With TLS_CERT_FILE and TLS_KEY_FILE in its env (see certs.ts) a server
+ * speaks HTTPS, and its url says so.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -38,7 +40,7 @@ export interface ServerProcess {
 }
 
 export interface RunningServer extends ServerProcess {
-  /** Base URL, ending in `/`. */
+  /** Base URL, ending in `/`: `https://127.0.0.1:port/` when the server said it listens on HTTPS. */
   url: string
 }
 
@@ -126,11 +128,13 @@ export async function spawnServer(runtime: RuntimeName, env: Record<string, stri
 /** Starts `runtime`'s server and resolves once it says it listens. */
 export async function startServer(runtime: RuntimeName, env: Record<string, string> = {}): Promise<RunningServer> {
   const server = await spawnServer(runtime, env)
+  let scheme: string
   try {
-    await server.waitForOutput(/(?:listening on|Ready on) http:\/\/127\.0\.0\.1:\d+/, 60_000)
+    const match = await server.waitForOutput(/(?:listening on|Ready on) (https?):\/\/127\.0\.0\.1:\d+/, 60_000)
+    scheme = match[1] as string
   } catch (error) {
     await server.stop()
     throw error
   }
-  return { ...server, url: `http://127.0.0.1:${server.port}/` }
+  return { ...server, url: `${scheme}://127.0.0.1:${server.port}/` }
 }

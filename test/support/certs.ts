@@ -1,0 +1,64 @@
+/**
+ * A throwaway TLS certificate for tests, made with openssl at test time so no
+ * key is ever committed: self-signed, valid for 127.0.0.1 and localhost, one
+ * day. Clients trust it by passing `cert` as their CA.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import process from 'node:process'
+import { promisify } from 'node:util'
+
+export interface TestCert {
+  /** Path of the PEM certificate (TLS_CERT_FILE). */
+  certFile: string
+  /** Path of the PEM private key (TLS_KEY_FILE). */
+  keyFile: string
+  /** The certificate's PEM text: pass it as `ca` to trust the server. */
+  cert: string
+  /** The key's PEM text. */
+  key: string
+  /** The temporary folder holding both; removed when the process exits. */
+  dir: string
+}
+
+const run = promisify(execFile)
+const dirs: string[] = []
+process.once('exit', () => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+/** The `TLS_*` variables that make a server use `cert`. */
+export function tlsEnv(cert: TestCert): { TLS_CERT_FILE: string; TLS_KEY_FILE: string } {
+  return { TLS_CERT_FILE: cert.certFile, TLS_KEY_FILE: cert.keyFile }
+}
+
+/** Makes a fresh key and self-signed certificate in a temporary folder. */
+export async function makeCert(): Promise<TestCert> {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-sse-cert-'))
+  dirs.push(dir)
+  const certFile = join(dir, 'cert.pem')
+  const keyFile = join(dir, 'key.pem')
+  // P-256: instant to generate, and every runtime's TLS stack takes it.
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+  ])
+  return { certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), dir }
+}
