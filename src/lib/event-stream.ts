@@ -190,7 +190,7 @@ export class EventPump {
     if (this.#ended || this.#waiting) return
     try {
       const result = (this.#iterator as AnyIterator).next()
-      if (typeof (result as Partial<PromiseLike<unknown>>).then !== 'function') {
+      if (typeof (result as Partial<PromiseLike<unknown>> | null)?.then !== 'function') {
         this.#deliver(result as IteratorResult<ServerSentEvent>)
         return
       }
@@ -291,7 +291,13 @@ export class EventPump {
       // Already cancelled by the reader, or closed by the runtime.
     }
     const events = this.#events
-    onEnd?.(error === undefined ? { reason, events } : { reason, events, error: String(error) })
+    try {
+      onEnd?.(error === undefined ? { reason, events } : { reason, events, error: String(error) })
+    } catch (failure) {
+      // Thrown from an abort listener or a timer, it would crash the process
+      // (Node) or go unseen: logged instead, and the stream is closed anyway.
+      console.error('edge-sse: onEnd threw', failure)
+    }
   }
 
   // The source is stopped, not waited for: abort what it waits on, then

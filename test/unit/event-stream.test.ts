@@ -306,6 +306,40 @@ describe('a source that misbehaves ends its stream cleanly at an event boundary'
   })
 })
 
+describe('a callback of the user that throws', () => {
+  it('is logged, and the stream still ends cleanly', async () => {
+    const logged: unknown[] = []
+    const error = console.error
+    console.error = (...args: unknown[]) => logged.push(args)
+    try {
+      const client = new AbortController()
+      const { source } = controlled()
+      const reader = createEventStream(source, {
+        signal: client.signal,
+        onEnd: () => {
+          throw new Error('metrics down')
+        },
+      }).getReader()
+      readers.push(reader)
+      await reader.read()
+      const pending = reader.read()
+      client.abort() // onEnd runs inside the abort listener
+      expect(await pending).toEqual({ done: true, value: undefined })
+      expect(logged).toEqual([['edge-sse: onEnd threw', new Error('metrics down')]])
+    } finally {
+      console.error = error
+    }
+  })
+
+  it('reports a sync iterator whose next() returns null', async () => {
+    const { reader, ends } = open({ [Symbol.iterator]: () => ({ next: () => null }) } as never)
+    expect(await readAll(reader)).toBe(':\n')
+    expect(ends).toEqual([
+      { reason: 'error', events: 0, error: 'TypeError: iterator.next() must return an object, got null' },
+    ])
+  })
+})
+
 describe('bad options are refused at once', () => {
   it.each([
     ['a negative retry', { retry: -5 }, 'SSE field "retry" must be a non-negative integer, got -5'],
