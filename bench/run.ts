@@ -218,10 +218,23 @@ function runClients(children: ChildProcess[], options: LoadOptions, timeoutMs: n
   )
 }
 
-let nextPort = 18100
+/**
+ * A port free right now, from the kernel: a fixed range could be taken by
+ * another server on the machine, and waitForPort would then measure that one.
+ */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo
+      probe.close(() => resolve(port))
+    })
+  })
+}
 
 async function runTest(def: ServerDef, n: number, round: number): Promise<TestResult> {
-  const port = nextPort++
+  const port = await freePort()
   const child = spawnLimited(def.command(port), serverEnv(port))
   let stderr = ''
   child.stderr?.on('data', (b: Buffer) => {
