@@ -10,7 +10,7 @@ import { basename, dirname, relative, resolve } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import type { RunFile, TestResult } from './run.ts'
-import { root, servers } from './servers.ts'
+import { type Kind, root, type ServerDef, servers } from './servers.ts'
 
 type Metric = Exclude<keyof TestResult, 'server' | 'failures' | 'error'>
 
@@ -48,7 +48,8 @@ export function rows(run: RunFile): Row[] {
         median: (m) => median(good.map((t) => t[m])),
         worst: (m) => Math.max(...all.map((t) => t[m])),
         failures,
-        errors: all.flatMap((t) => (t.error ? [`round ${t.round}: ${t.error}`] : [])),
+        // On one line: the error carries the server's stderr, and the report lists it in Markdown.
+        errors: all.flatMap((t) => (t.error ? [`round ${t.round}: ${t.error.replace(/\s+/g, ' ')}`] : [])),
       })
     }
   }
@@ -74,19 +75,78 @@ function table(rs: Row[]): string {
   return lines.join('\n')
 }
 
+/** Per-stream figures of the rows at the largest N, each beside its runtime's floor. */
+interface Overhead {
+  row: Row
+  kind: Kind
+  runtime: ServerDef['runtime']
+  floor: Row | undefined
+  rss: number
+  cpu: number
+  /** Row ÷ floor; NaN when there is no floor row (or it measured nothing) to divide by. */
+  rssRatio: number
+  cpuRatio: number
+}
+
+// The issue's goal: edge-sse costs at most 5 % more per stream than its runtime serving the same bytes bare.
+const OVERHEAD_GOAL = 1.05
+
+function overheads(rs: Row[], top: number): Overhead[] {
+  const at = (name: string) => rs.find((r) => r.server === name && r.n === top && r.rounds > 0)
+  const ratio = (v: number, base: number | undefined) => (base !== undefined && base > 0 ? v / base : Number.NaN)
+  const out: Overhead[] = []
+  for (const def of servers) {
+    const row = at(def.name)
+    if (!row) continue
+    const floorDef = servers.find((s) => s.kind === 'floor' && s.runtime === def.runtime)
+    const floor = floorDef && at(floorDef.name)
+    const rss = row.median('rssPerStreamKiB')
+    const cpu = row.median('cpuMsPerStream')
+    out.push({
+      row,
+      kind: def.kind,
+      runtime: def.runtime,
+      floor,
+      rss,
+      cpu,
+      rssRatio: ratio(rss, floor?.median('rssPerStreamKiB')),
+      cpuRatio: ratio(cpu, floor?.median('cpuMsPerStream')),
+    })
+  }
+  // Grouped by runtime, in the order of the floors: each floor, then the rows it is the floor of.
+  const order = servers.filter((s) => s.kind === 'floor').map((s) => s.runtime)
+  const rank = (o: Overhead) => order.indexOf(o.runtime) * 2 + (o.kind === 'floor' ? 0 : 1)
+  return out.sort((a, b) => rank(a) - rank(b))
+}
+
+const times = (x: number) => (Number.isNaN(x) ? 'no floor' : `${f(x, 2)}×`)
+
+function overheadTable(os: Overhead[]): string {
+  const lines = [
+    '| server | floor | RSS / stream KiB | × floor | CPU ms / stream | × floor |',
+    `|${' --- |'.repeat(6)}`,
+  ]
+  for (const o of os) {
+    const floor = o.kind === 'floor'
+    const [rss, cpu] = floor ? ['1.00×', '1.00×'] : [times(o.rssRatio), times(o.cpuRatio)]
+    lines.push(
+      `| ${o.row.server} | ${floor ? '—' : (o.floor?.server ?? '—')} | ${f(o.rss, 2)} | ${rss} | ${f(o.cpu, 3)} | ${cpu} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
 interface Goal {
   text: string
   value: string
   met: boolean
 }
 
-/** The issue's goals: memory and CPU at the largest N, latency and failures at every N. */
-function goals(rs: Row[], run: RunFile): Goal[] {
-  const top = Math.max(...run.options.ns)
-  const at = (server: string, n: number) => rs.find((r) => r.server === server && r.n === n)
+/** The absolute goals: memory and CPU per stream at the largest N. */
+function goals(rs: Row[], top: number): Goal[] {
   const out: Goal[] = []
   const limit = (server: string, metric: Metric, max: number, text: string, unit: string) => {
-    const r = at(server, top)
+    const r = rs.find((row) => row.server === server && row.n === top)
     if (!r || r.rounds === 0) return out.push({ text: `${text} (at ${top})`, value: 'not measured', met: false })
     const v = r.median(metric)
     out.push({ text: `${text} (at ${top})`, value: `${f(v, 3)} ${unit}`, met: v <= max })
@@ -95,23 +155,42 @@ function goals(rs: Row[], run: RunFile): Goal[] {
   limit('edge-sse node', 'cpuMsPerStream', 0.2, 'Node CPU per stream ≤ 0.2 ms', 'ms')
   limit('edge-sse bun', 'rssPerStreamKiB', 7, 'Bun RSS per stream ≤ 7 KiB', 'KiB')
   limit('edge-sse deno', 'rssPerStreamKiB', 30, 'Deno RSS per stream ≤ 30 KiB', 'KiB')
-  for (const def of servers.filter((s) => s.edge)) {
+  return out
+}
+
+const mark = (met: boolean) => (met ? '✅' : '❌')
+
+/**
+ * The goals every edge-sse row is held to, one row each: latency and failures
+ * at every N, overhead over its runtime's floor at the largest N.
+ */
+function goalTable(rs: Row[], os: Overhead[]): string {
+  const lines = [
+    `| server | headers p99 ≤ 50 ms (worst N) | jitter p99 ≤ 20 ms (worst N) | 0 failed clients (all rounds) | RSS / stream ≤ ${OVERHEAD_GOAL}× floor | CPU / stream ≤ ${OVERHEAD_GOAL}× floor |`,
+    `|${' --- |'.repeat(6)}`,
+  ]
+  const ratio = (x: number) => (Number.isNaN(x) ? '❌ no floor' : `${mark(x <= OVERHEAD_GOAL)} ${times(x)}`)
+  for (const def of servers.filter((s) => s.kind === 'edge' || s.kind === 'own-events')) {
     const mine = rs.filter((r) => r.server === def.name)
     if (mine.length === 0) continue
-    const ttfb = Math.max(...mine.map((r) => r.median('ttfbP99')))
-    const jitter = Math.max(...mine.map((r) => r.median('jitterP99')))
+    // Latency over the Ns that measured anything: a test that errored has no figures.
+    const measured = mine.filter((r) => r.rounds > 0)
+    const worst = (metric: Metric, max: number) => {
+      if (measured.length === 0) return '❌ not measured'
+      const v = Math.max(...measured.map((r) => r.median(metric)))
+      return `${mark(v <= max)} ${f(v)} ms`
+    }
     // Failures count over every round, not the median: one failed client is one too many.
     const failed = mine.reduce((s, r) => s + Object.values(r.failures).reduce((a, b) => a + b, 0), 0)
     const errors = mine.reduce((s, r) => s + r.errors.length, 0)
-    out.push({ text: `${def.name}: headers p99 ≤ 50 ms (worst N)`, value: `${f(ttfb)} ms`, met: ttfb <= 50 })
-    out.push({ text: `${def.name}: jitter p99 ≤ 20 ms (worst N)`, value: `${f(jitter)} ms`, met: jitter <= 20 })
-    out.push({
-      text: `${def.name}: 0 failed clients (all rounds)`,
-      value: `${failed} failed${errors ? `, ${errors} tests errored` : ''}`,
-      met: failed === 0 && errors === 0,
-    })
+    const o = os.find((x) => x.row.server === def.name)
+    lines.push(
+      `| ${def.name} | ${worst('ttfbP99', 50)} | ${worst('jitterP99', 20)} ` +
+        `| ${mark(failed === 0 && errors === 0)} ${failed} failed${errors ? `, ${errors} tests errored` : ''} ` +
+        `| ${o ? ratio(o.rssRatio) : '❌ not measured'} | ${o ? ratio(o.cpuRatio) : '❌ not measured'} |`,
+    )
   }
-  return out
+  return lines.join('\n')
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
@@ -177,7 +256,9 @@ export function writeReport(run: RunFile, jsonPath: string): string {
   writeFileSync(svgPath, chart(rs, run.options.ns))
   const link = (p: string) => relative(dirname(mdPath), p)
   const m = run.machine
-  const gs = goals(rs, run)
+  const top = Math.max(...run.options.ns)
+  const os = overheads(rs, top)
+  const gs = goals(rs, top)
   const failures = rs.filter((r) => Object.keys(r.failures).length > 0 || r.errors.length > 0)
   const md = `# edge-sse benchmark
 
@@ -206,7 +287,8 @@ Command: \`${run.command}\`
 - Peak open: most streams open at once, as the clients saw it. Other CPU: machine-wide busy CPU during the test minus the server's and the clients' own, i.e. noise from other processes.
 - Headers: from \`connect()\` to the end of the response head. Jitter: |gap − interval| between consecutive frames of one client.
 - Server memory: VmHWM of the server process itself (reset with \`/proc/<pid>/clear_refs\` after a 50-stream warm-up) minus its idle VmRSS; per stream = that / N. CPU: utime + stime (all threads, kernel time for the sockets included) of the server process over the load window, / N. Listen overflows: TcpExt ListenOverflows delta.
-- workerd runs directly (\`workerd serve bench/workerd.capnp\`, the wrangler bundle of src/servers/worker.ts), not behind \`wrangler dev\`'s Node proxy.
+- Rows: **edge-sse** is the demo (\`createApp\`, src/servers/); **own-events** is edge-sse the way a user serves their own events, \`eventStreamResponse\` with an async generator that waits on a signal-aware sleep (bench/own-events/); **floor** is the bare runtime (\`node:http\`, \`\`un.serve\`, \`Deno.serve\`, a bare Worker) answering with the same headers and bytes from a plain pull \`ReadableStream\`, no Hono, no edge-sse (bench/floors/): the baseline of its runtime; the others are peers (bench/peers/). Every row sends \`retry:\` and then the frames, except the seed, which sends the frames only.
+- workerd runs directly (\`workerd serve <config>.capnp\`), not behind \`wrangler dev\`'s Node proxy: bench/workerd.capnp serves the wrangler bundle of src/servers/worker.ts, bench/floors/ and bench/own-events/ their own esbuild bundles, all with the same compatibility date and flags.
 - Server stdout (one log line per stream end) goes to /dev/null.
 
 ## Results
@@ -215,9 +297,18 @@ ${table(rs)}
 
 ![RSS per stream and jitter p99](${link(svgPath)})
 
+## edge-sse over its runtime's floor (N = ${top})
+
+Per-stream RSS and CPU of each row ÷ those of its runtime's floor (the bare runtime serving the same bytes,
+bench/floors/): what edge-sse, or a peer, costs on top of the runtime itself. Goal for edge-sse: ≤ ${OVERHEAD_GOAL}×.
+
+${overheadTable(os)}
+
 ## Goals
 
 ${gs.map((g) => `- ${g.met ? '**met**' : '**not met**'}: ${g.text}: ${g.value}`).join('\n')}
+
+${goalTable(rs, os)}
 ${
   failures.length === 0
     ? ''

@@ -1,7 +1,7 @@
 /**
  * Benchmark orchestrator: `npm run bench [-- --quick] [--rounds 3] [--n 1000,5000]
  * [--servers 'edge-sse node,seed node:http'] [--ramp-ms 4000 | --rate 1000] [--client-procs 1]
- * [--max-minutes 35]`.
+ * [--max-minutes 60]`.
  *
  * For every round, N and server (order rotated each round), it starts the
  * server alone, warms it up, then runs the load generator in separate
@@ -18,7 +18,7 @@ import type { LoadOptions, LoadResult } from './client.ts'
 import { percentile, SOURCES } from './client.ts'
 import { writeReport } from './report.ts'
 import type { ServerDef } from './servers.ts'
-import { buildWorker, FRAMES, INTERVAL_MS, root, serverEnv, servers, stopProcess, versions } from './servers.ts'
+import { FRAMES, INTERVAL_MS, root, serverEnv, servers, stopProcess, versions } from './servers.ts'
 
 /** One measured test: one server, one N, one round. */
 export interface TestResult {
@@ -85,7 +85,7 @@ const rate = Number(opt('rate', '0'))
 const rampFor = (n: number) => (rate > 0 ? (n / rate) * 1000 : Number(opt('ramp-ms', '4000')))
 const clientProcs = Number(opt('client-procs', '1'))
 // Hard stop for the whole run: tests left when it passes are skipped, not run.
-const maxMinutes = Number(opt('max-minutes', quick ? '3' : '35'))
+const maxMinutes = Number(opt('max-minutes', quick ? '6' : '60'))
 const only = opt('servers', '')
 const chosen = only ? servers.filter((s) => only.split(',').includes(s.name)) : servers
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
@@ -357,7 +357,7 @@ async function main(): Promise<void> {
   const suffix = quick ? '-quick' : ''
   mkdirSync(`${root}bench/results`, { recursive: true })
   const jsonPath = `${root}bench/results/${stamp}${suffix}.json`
-  if (chosen.some((s) => s.runtime === 'workerd')) buildWorker()
+  for (const def of chosen) def.build?.()
   const run: RunFile = {
     command: ['npm run bench', ...(args.length ? ['--', ...args] : [])].join(' '),
     startedAt: new Date(started).toISOString(),

@@ -15,43 +15,70 @@ export const INTERVAL_MS = 1000
 export const root = fileURLToPath(new URL('..', import.meta.url))
 const bin = (name: string) => `${root}node_modules/.bin/${name}`
 
+/**
+ * What a row is, which sets what the report does with it: `edge` is the demo
+ * (createApp), `own-events` is edge-sse with a user-style generator, `floor`
+ * is the bare runtime serving the same bytes (the baseline of the overhead
+ * table), `peer` is another way to serve SSE, for comparison.
+ */
+export type Kind = 'edge' | 'own-events' | 'floor' | 'peer'
+
 export interface ServerDef {
   name: string
-  /** Which goals apply: only edge-sse is held to them, the peers are for comparison. */
+  /** The runtime it runs on: floors are matched to the edge-sse rows of their runtime. */
   runtime: 'node' | 'bun' | 'deno' | 'workerd'
-  edge: boolean
+  kind: Kind
   command: (port: number) => string[]
+  /** Builds what the command serves (workerd's bundles), once per run, before any test. */
+  build?: () => void
 }
 
-const node = (script: string) => (_port: number) => [process.execPath, script]
+const node = (script: string) => () => [process.execPath, script]
+const bun = (script: string) => () => [bin('bun'), script]
+// Every Deno row gets the flags of `npm run start:deno`, so the runtime is configured alike.
+const deno = (script: string) => () => [
+  bin('deno'),
+  'run',
+  '--unstable-no-legacy-abort',
+  '--allow-net',
+  '--allow-read',
+  '--allow-env',
+  script,
+]
+// workerd itself, not `wrangler dev` (which puts a Node proxy in front of it).
+const workerd = (config: string) => (port: number) => [
+  bin('workerd'),
+  'serve',
+  config,
+  '--socket-addr',
+  `http=127.0.0.1:${port}`,
+]
 
+/** Report order: the edge-sse rows, then floors and peers. */
 export const servers: ServerDef[] = [
-  { name: 'edge-sse node', runtime: 'node', edge: true, command: node('src/servers/node.ts') },
-  { name: 'edge-sse bun', runtime: 'bun', edge: true, command: () => [bin('bun'), 'src/servers/bun.ts'] },
+  { name: 'edge-sse node', runtime: 'node', kind: 'edge', command: node('src/servers/node.ts') },
+  { name: 'edge-sse bun', runtime: 'bun', kind: 'edge', command: bun('src/servers/bun.ts') },
+  { name: 'edge-sse deno', runtime: 'deno', kind: 'edge', command: deno('src/servers/deno.ts') },
   {
-    name: 'edge-sse deno',
-    runtime: 'deno',
-    edge: true,
-    command: () => [
-      bin('deno'),
-      'run',
-      '--unstable-no-legacy-abort',
-      '--allow-net',
-      '--allow-read',
-      '--allow-env',
-      'src/servers/deno.ts',
-    ],
-  },
-  {
-    // workerd itself, not `wrangler dev` (which puts a Node proxy in front of it).
     name: 'edge-sse workerd',
     runtime: 'workerd',
-    edge: true,
-    command: (port) => [bin('workerd'), 'serve', 'bench/workerd.capnp', '--socket-addr', `http=127.0.0.1:${port}`],
+    kind: 'edge',
+    command: workerd('bench/workerd.capnp'),
+    build: buildWorker,
   },
-  { name: 'seed node:http', runtime: 'node', edge: false, command: node('bench/peers/seed.ts') },
-  { name: 'hono streamSSE node', runtime: 'node', edge: false, command: node('bench/peers/hono-streamsse.ts') },
-  { name: 'better-sse node:http', runtime: 'node', edge: false, command: node('bench/peers/better-sse.ts') },
+  { name: 'floor node:http', runtime: 'node', kind: 'floor', command: node('bench/floors/node.ts') },
+  { name: 'floor Bun.serve', runtime: 'bun', kind: 'floor', command: bun('bench/floors/bun.ts') },
+  { name: 'floor Deno.serve', runtime: 'deno', kind: 'floor', command: deno('bench/floors/deno.ts') },
+  {
+    name: 'floor workerd',
+    runtime: 'workerd',
+    kind: 'floor',
+    command: workerd('bench/floors/workerd.capnp'),
+    build: () => bundle('bench/floors/worker.ts', 'floor-worker.js'),
+  },
+  { name: 'seed node:http', runtime: 'node', kind: 'peer', command: node('bench/peers/seed.ts') },
+  { name: 'hono streamSSE node', runtime: 'node', kind: 'peer', command: node('bench/peers/hono-streamsse.ts') },
+  { name: 'better-sse node:http', runtime: 'node', kind: 'peer', command: node('bench/peers/better-sse.ts') },
 ]
 
 /** Environment for every server; SSE_LOG=0 silences the per-stream log line. */
@@ -67,13 +94,27 @@ export function serverEnv(port: number): NodeJS.ProcessEnv {
 }
 
 /** Bundles src/servers/worker.ts for workerd, as `wrangler deploy` would upload it. */
-export function buildWorker(): void {
+function buildWorker(): void {
   const r = spawnSync(bin('wrangler'), ['deploy', '--dry-run', '--outdir', 'bench/.build'], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
     encoding: 'utf8',
   })
   if (r.status !== 0) throw new Error(`wrangler bundle failed:\n${r.stdout}\n${r.stderr}`)
+}
+
+/**
+ * Bundles a bench Worker (a floor, own-events) to bench/.build/<out> with the
+ * repo's pinned esbuild: they have no wrangler.toml of their own, and a plain
+ * ES module bundle is what workerd needs.
+ */
+function bundle(entry: string, out: string): void {
+  const r = spawnSync(
+    bin('esbuild'),
+    [entry, '--bundle', '--format=esm', '--platform=browser', `--outfile=bench/.build/${out}`, '--log-level=warning'],
+    { cwd: root, encoding: 'utf8' },
+  )
+  if (r.status !== 0) throw new Error(`esbuild bundle of ${entry} failed:\n${r.stdout}\n${r.stderr}`)
 }
 
 /** Version strings for the report. */
