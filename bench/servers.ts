@@ -54,7 +54,7 @@ const workerd = (config: string) => (port: number) => [
   `http=127.0.0.1:${port}`,
 ]
 
-/** Report order: the edge-sse rows, then floors and peers. */
+/** Report order: the edge-sse rows, then own-events, floors and peers. */
 export const servers: ServerDef[] = [
   { name: 'edge-sse node', runtime: 'node', kind: 'edge', command: node('src/servers/node.ts') },
   { name: 'edge-sse bun', runtime: 'bun', kind: 'edge', command: bun('src/servers/bun.ts') },
@@ -65,6 +65,16 @@ export const servers: ServerDef[] = [
     kind: 'edge',
     command: workerd('bench/workerd.capnp'),
     build: buildWorker,
+  },
+  { name: 'own-events node', runtime: 'node', kind: 'own-events', command: node('bench/own-events/node.ts') },
+  { name: 'own-events bun', runtime: 'bun', kind: 'own-events', command: bun('bench/own-events/bun.ts') },
+  { name: 'own-events deno', runtime: 'deno', kind: 'own-events', command: deno('bench/own-events/deno.ts') },
+  {
+    name: 'own-events workerd',
+    runtime: 'workerd',
+    kind: 'own-events',
+    command: workerd('bench/own-events/workerd.capnp'),
+    build: () => bundle('bench/own-events/worker.ts', 'own-events-worker.js'),
   },
   { name: 'floor node:http', runtime: 'node', kind: 'floor', command: node('bench/floors/node.ts') },
   { name: 'floor Bun.serve', runtime: 'bun', kind: 'floor', command: bun('bench/floors/bun.ts') },
