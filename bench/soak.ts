@@ -1,21 +1,27 @@
 /**
  * Soak: `npm run soak [-- --cycles 10000 --warmup 10000 --concurrency 50 --runtimes node,bun,deno
- * --max-minutes 3 --settle-s 5]`.
+ * --max-minutes 4 --settle-s 5]`.
  *
- * Checks that clients who leave leave nothing behind. For each runtime it
- * starts the real server (the start:* npm script's command line, run as the
- * runtime binary itself so the pid is the server's) with SSE_DEBUG=1, runs a
- * warm-up of connect-then-abort cycles, lets the server settle and records its
- * RSS, then runs the soak cycles and checks that afterwards:
- *   - GET /debug/streams says `open` 0 and `timers` 0;
- *   - RSS is within 10% of its post-warm-up level, both read after a full GC
- *     forced through the runtime's inspector (loopback only): an idle V8 never
- *     collects, so idle RSS would count garbage as held memory (it is
- *     reported too);
+ * Checks that clients who leave leave nothing behind, on two paths: the
+ * demo's /events (the library's own iterator) and /debug/source, a user-style
+ * async generator with a signal-aware sleep (the own-events path). For each
+ * runtime it starts the real server (the start:* npm script's command line,
+ * run as the runtime binary itself so the pid is the server's) with
+ * SSE_DEBUG=1, runs a warm-up of connect-then-abort cycles over both paths,
+ * lets the server settle and records its RSS, then soaks each path in turn
+ * and checks after each that:
+ *   - GET /debug/streams says `open` 0, `timers` 0 and `sources` 0 (every
+ *     generator's finally ran);
+ *   - RSS is within 10% of its level before that path's soak, both read after
+ *     a full GC forced through the runtime's inspector (loopback only): an
+ *     idle V8 never collects, so idle RSS would count garbage as held memory
+ *     (it is reported too);
  *   - every stream the server started logged one "stream end" line, reason
  *     "cancelled" (a cross-check that aborts are seen as such).
  * A script, not a test: its figures go to bench/results/soak-<stamp>.json and
- * bench/results/soak-latest.md, for bench/RESULTS.md.
+ * bench/results/soak-latest.md, for bench/RESULTS.md; a run shorter than the
+ * defaults writes soak-<stamp>-quick.json and soak-latest-quick.md (ignored
+ * by git) instead, so a smoke run never replaces the record.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -31,16 +37,19 @@ import { stopProcess } from './servers.ts'
 const root = new URL('..', import.meta.url)
 const rootPath = fileURLToPath(root)
 
+// Cycles per path, and warm-up cycles (shared by the paths). The warm-up is as
+// long as a soak: RSS steps up once over the first ~10,000 cycles while the
+// allocators grow to their working size, then stays flat. Measured after
+// 1,000, that step alone reads as +6 to +11 %; a leak keeps growing.
+const FULL = { cycles: 10_000, warmup: 10_000, runtimes: 'node,bun,deno' }
+
 const { values: opts } = parseArgs({
   options: {
-    cycles: { type: 'string', default: '10000' },
-    // As long as the soak: RSS steps up once over the first ~10,000 cycles while
-    // the allocators grow to their working size, then stays flat. Measured
-    // after 1,000, that step alone reads as +6 to +11 %; a leak keeps growing.
-    warmup: { type: 'string', default: '10000' },
+    cycles: { type: 'string', default: String(FULL.cycles) },
+    warmup: { type: 'string', default: String(FULL.warmup) },
     concurrency: { type: 'string', default: '50' },
-    runtimes: { type: 'string', default: 'node,bun,deno' },
-    'max-minutes': { type: 'string', default: '3' },
+    runtimes: { type: 'string', default: FULL.runtimes },
+    'max-minutes': { type: 'string', default: '4' },
     'settle-s': { type: 'string', default: '5' },
   },
 })
@@ -55,14 +64,19 @@ for (const [name, value] of Object.entries({ CYCLES, WARMUP, CONCURRENCY, MAX_MS
   if (!Number.isInteger(value) || value < 1) throw new Error(`soak: ${name} must be a positive integer`)
 }
 if (!RUNTIMES.every((r) => ['node', 'bun', 'deno'].includes(r))) throw new Error('soak: runtimes are node, bun, deno')
+// Less than the full soak on every runtime is a smoke run, not the record.
+const QUICK = CYCLES < FULL.cycles || WARMUP < FULL.warmup || RUNTIMES.length < FULL.runtimes.split(',').length
 // Short frames so the "after frame 1" abort is quick; many frames so no stream
 // completes on its own: every end must then be "cancelled".
 const INTERVAL_MS = 50
 const FRAMES = 100_000
+/** The soaked paths, in this order: the demo's stream, then a user-style async generator (debug.ts). */
+const PATHS = ['/events', `/debug/source?events=${FRAMES}&interval=${INTERVAL_MS}`]
 // A cycle that has not reached its abort point by then counts as failed.
 const CYCLE_TIMEOUT_MS = 5000
-// Left at the end of a runtime's time after the soak cycles: the settle check
-// (up to 20 s), the RSS samples before and after GC, the GC itself (up to 10 s).
+// Left in a runtime's time for each measurement still to come: the settle
+// check (up to 20 s), the RSS samples before and after GC, the GC itself (up
+// to 10 s).
 const MEASURE_MS = 2 * SETTLE_MS + 10_000
 const RESERVE_MS = 20_000 + MEASURE_MS
 
@@ -89,36 +103,46 @@ interface Tally {
 interface Debug {
   open: number
   timers: number
+  /** User-style sources (/debug/source) started whose finally has not run. */
+  sources: number
 }
 
 type Memory = Awaited<ReturnType<typeof measureMemory>>
 
-interface RuntimeResult {
-  runtime: Runtime
-  command: string[]
-  pid: number
-  warmup: Tally
+/** One path's soak, measured against the server's state just before it. */
+interface PathResult {
+  path: string
   soak: Tally
   /** Soak cycles not started because the time ran out. */
   timedOut: boolean
-  /** "stream end" lines counted during the soak, by reason. */
+  /** "stream end" lines counted during this soak, by reason. */
   ends: Record<string, number>
-  endsWarmup: Record<string, number>
-  debugAfterWarmup: Debug | null
   debugAfter: Debug | null
-  /** ms until /debug/streams said 0/0 after the soak, or null if it never did. */
+  /** ms until /debug/streams said all 0 after the soak, or null if it never did. */
   settleMs: number | null
-  /** RSS after warm-up and after the soak, each once idle and once after a forced GC. */
-  memoryWarmup: Memory
+  /** RSS before and after this soak, each once idle and once after a forced GC. */
+  memoryBefore: Memory
   memoryAfter: Memory
   /** Change of the forced-GC RSS: the criterion. */
   rssChangePct: number
   /** Change of the idle RSS, for comparison. */
   idleChangePct: number
-  /** VmHWM during the soak (reset after warm-up). */
+  /** VmHWM during this soak (reset before it). */
   peakKiB: number
   seconds: number
-  pass: { open: boolean; timers: boolean; rss: boolean; ends: boolean; cycles: boolean }
+  pass: { cycles: boolean; open: boolean; timers: boolean; sources: boolean; rss: boolean; ends: boolean }
+}
+
+interface RuntimeResult {
+  runtime: Runtime
+  command: string[]
+  pid: number
+  /** The shared warm-up, over every path. */
+  warmup: Tally
+  endsWarmup: Record<string, number>
+  debugAfterWarmup: Debug | null
+  paths: PathResult[]
+  seconds: number
   stderr: string
   otherOutput: string[]
 }
@@ -221,13 +245,13 @@ async function debugStreams(port: number): Promise<Debug | null> {
   }
 }
 
-/** Polls /debug/streams until open and timers are both 0, for at most `timeoutMs`. */
+/** Polls /debug/streams until open, timers and sources are all 0, for at most `timeoutMs`. */
 async function waitSettled(port: number, timeoutMs: number): Promise<{ debug: Debug | null; ms: number | null }> {
   const start = Date.now()
   let debug: Debug | null = null
   while (Date.now() - start < timeoutMs) {
     debug = await debugStreams(port)
-    if (debug?.open === 0 && debug.timers === 0) return { debug, ms: Date.now() - start }
+    if (debug?.open === 0 && debug.timers === 0 && debug.sources === 0) return { debug, ms: Date.now() - start }
     await sleep(100)
   }
   return { debug, ms: null }
@@ -299,7 +323,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
 type Outcome = { ok: true; confirmed: boolean } | { ok: false; failure: string }
 
 /** One connect-then-abort cycle over a raw socket, so nothing (agent, pool) keeps the connection. */
-function cycle(port: number, abort: Abort, reset: boolean): Promise<Outcome> {
+function cycle(port: number, path: string, abort: Abort, reset: boolean): Promise<Outcome> {
   return new Promise((resolve) => {
     let received = ''
     let settled = false
@@ -314,7 +338,7 @@ function cycle(port: number, abort: Abort, reset: boolean): Promise<Outcome> {
     }
     const timer = setTimeout(() => finish({ ok: false, failure: `timeout before ${abort}` }), CYCLE_TIMEOUT_MS)
     socket.on('connect', () => {
-      const request = `GET /events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`
+      const request = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`
       // The callback runs once the request is in the kernel, so the server may see it.
       socket.write(request, () => {
         if (abort === 'sent') finish({ ok: true, confirmed: false })
@@ -338,17 +362,22 @@ function cycle(port: number, abort: Abort, reset: boolean): Promise<Outcome> {
   })
 }
 
-/** Runs `count` cycles, `CONCURRENCY` at a time, stopping early at `until` or if the server dies. */
-async function runCycles(server: Server, count: number, until: number, label: string): Promise<Tally> {
+/**
+ * Runs `count` cycles, `CONCURRENCY` at a time, over `paths` in turn, stopping
+ * early at `until` or if the server dies. Every abort point, with FIN and with
+ * RST, comes round on every path.
+ */
+async function runCycles(server: Server, paths: string[], count: number, until: number, label: string): Promise<Tally> {
   const tally: Tally = { done: 0, ok: 0, failures: {}, confirmed: 0, byAbort: { sent: 0, retry: 0, frame: 0 } }
   let next = 0
   const alive = () => server.child.exitCode === null && server.child.signalCode === null
   const worker = async () => {
     while (next < count && Date.now() < until && alive()) {
       const i = next++
-      const abort = ABORTS[i % ABORTS.length] as Abort
-      const reset = Math.floor(i / ABORTS.length) % 2 === 1
-      const outcome = await cycle(server.port, abort, reset)
+      const round = Math.floor(i / paths.length)
+      const abort = ABORTS[round % ABORTS.length] as Abort
+      const reset = Math.floor(round / ABORTS.length) % 2 === 1
+      const outcome = await cycle(server.port, paths[i % paths.length] as string, abort, reset)
       tally.done++
       tally.byAbort[abort]++
       if (outcome.ok) {
@@ -374,52 +403,66 @@ const minus = (a: Record<string, number>, b: Record<string, number>) =>
 async function soakRuntime(runtime: Runtime): Promise<RuntimeResult> {
   const started = Date.now()
   const deadline = started + MAX_MS
+  // Each cycle loop stops in time for the measurements still to come.
+  const until = (measurementsLeft: number) => deadline - RESERVE_MS * measurementsLeft
   const command = commandOf(runtime)
   console.error(`${runtime}: ${command.join(' ')}`)
   const server = await startServer(command)
   const pid = server.child.pid as number
   try {
-    const warmup = await runCycles(server, WARMUP, deadline - RESERVE_MS, `${runtime} warm-up`)
+    const warmup = await runCycles(server, PATHS, WARMUP, until(PATHS.length + 1), `${runtime} warm-up`)
     const afterWarmup = await waitSettled(server.port, 20_000)
-    const memoryWarmup = await measureMemory(server, runtime)
     const endsWarmup = { ...server.ends }
-    // VmHWM from here on is the soak's own peak (Linux ≥ 4.0).
-    writeFileSync(`/proc/${pid}/clear_refs`, '5')
-
-    const soak = await runCycles(server, CYCLES, deadline - RESERVE_MS, `${runtime} soak`)
-    const after = await waitSettled(server.port, Math.max(1000, Math.min(20_000, deadline - Date.now() - MEASURE_MS)))
-    const peakKiB = status(pid, 'VmHWM')
-    const memoryAfter = await measureMemory(server, runtime)
-    const ends = minus(server.ends, endsWarmup)
-
-    const change = (from: number, to: number) => ((to - from) / from) * 100
-    const cancelled = ends.cancelled ?? 0
+    let memoryBefore = await measureMemory(server, runtime)
+    const paths: PathResult[] = []
+    for (const [i, path] of PATHS.entries()) {
+      const pathStarted = Date.now()
+      const endsBefore = { ...server.ends }
+      // VmHWM from here on is this soak's own peak (Linux ≥ 4.0).
+      writeFileSync(`/proc/${pid}/clear_refs`, '5')
+      const soak = await runCycles(server, [path], CYCLES, until(PATHS.length - i), `${runtime} soak ${path}`)
+      const settleBudget = deadline - Date.now() - MEASURE_MS - RESERVE_MS * (PATHS.length - i - 1)
+      const after = await waitSettled(server.port, Math.max(1000, Math.min(20_000, settleBudget)))
+      const peakKiB = status(pid, 'VmHWM')
+      const memoryAfter = await measureMemory(server, runtime)
+      const ends = minus(server.ends, endsBefore)
+      const change = (from: number, to: number) => ((to - from) / from) * 100
+      const cancelled = ends.cancelled ?? 0
+      paths.push({
+        path,
+        soak,
+        timedOut: soak.done < CYCLES,
+        ends,
+        debugAfter: after.debug,
+        settleMs: after.ms,
+        memoryBefore,
+        memoryAfter,
+        rssChangePct: change(memoryBefore.gcKiB, memoryAfter.gcKiB),
+        idleChangePct: change(memoryBefore.idleKiB, memoryAfter.idleKiB),
+        peakKiB,
+        seconds: (Date.now() - pathStarted) / 1000,
+        pass: {
+          cycles: soak.done === CYCLES && soak.ok === CYCLES,
+          open: after.debug?.open === 0,
+          timers: after.debug?.timers === 0,
+          sources: after.debug?.sources === 0,
+          rss: memoryAfter.gcKiB <= memoryBefore.gcKiB * (1 + RSS_TOLERANCE),
+          // Every confirmed stream ended, each as "cancelled"; "sent" cycles may or may not have made one.
+          ends: cancelled === sum(ends) && cancelled >= soak.confirmed && cancelled <= soak.done,
+        },
+      })
+      // The next path is measured from where this one left the server.
+      memoryBefore = memoryAfter
+    }
     return {
       runtime,
       command,
       pid,
       warmup,
-      soak,
-      timedOut: soak.done < CYCLES,
-      ends,
       endsWarmup,
       debugAfterWarmup: afterWarmup.debug,
-      debugAfter: after.debug,
-      settleMs: after.ms,
-      memoryWarmup,
-      memoryAfter,
-      rssChangePct: change(memoryWarmup.gcKiB, memoryAfter.gcKiB),
-      idleChangePct: change(memoryWarmup.idleKiB, memoryAfter.idleKiB),
-      peakKiB,
+      paths,
       seconds: (Date.now() - started) / 1000,
-      pass: {
-        cycles: soak.done === CYCLES && soak.ok === CYCLES,
-        open: after.debug?.open === 0,
-        timers: after.debug?.timers === 0,
-        rss: memoryAfter.gcKiB <= memoryWarmup.gcKiB * (1 + RSS_TOLERANCE),
-        // Every confirmed stream ended, each as "cancelled"; "sent" cycles may or may not have made one.
-        ends: cancelled === sum(ends) && cancelled >= soak.confirmed && cancelled <= soak.done,
-      },
       stderr: server.stderr(),
       otherOutput: server.other,
     }
@@ -437,35 +480,44 @@ const fmt = (n: number) => n.toLocaleString('en-US')
 const pct = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(1)} %`
 const heap = (bytes: number | null) => (bytes === null ? '?' : mib(bytes / 1024))
 
+/** The path's name in the table: the user-style source is the own-events path. */
+const pathName = (path: string) => (path === '/events' ? '/events' : '/debug/source (own events)')
+
 function table(results: RuntimeResult[]): string {
-  const rows = results.map((r) => {
-    const [w, a] = [r.memoryWarmup, r.memoryAfter]
-    const reasons = Object.entries(r.ends)
-      .map(([k, v]) => `${fmt(v)} ${k}`)
-      .join(', ')
-    const cells = [
-      r.runtime,
-      `${fmt(r.soak.done)} ${mark(r.pass.cycles)}`,
-      fmt(r.soak.done - r.soak.ok),
-      `${reasons || '0'} (≥ ${fmt(r.soak.confirmed)} expected) ${mark(r.pass.ends)}`,
-      `${r.debugAfter?.open ?? '?'} ${mark(r.pass.open)}`,
-      `${r.debugAfter?.timers ?? '?'} ${mark(r.pass.timers)}`,
-      `${mib(w.gcKiB)} → ${mib(a.gcKiB)}`,
-      `${pct(r.rssChangePct)} ${mark(r.pass.rss)}`,
-      `${mib(w.idleKiB)} → ${mib(a.idleKiB)} (${pct(r.idleChangePct)})`,
-      `${heap(w.heapUsed)} → ${heap(a.heapUsed)}`,
-      mib(r.peakKiB),
-      `${r.seconds.toFixed(0)} s`,
-      Object.values(r.pass).every(Boolean) ? 'pass' : 'FAIL',
-    ]
-    return `| ${cells.join(' | ')} |`
-  })
+  const rows = results.flatMap((r) =>
+    r.paths.map((p) => {
+      const [w, a] = [p.memoryBefore, p.memoryAfter]
+      const reasons = Object.entries(p.ends)
+        .map(([k, v]) => `${fmt(v)} ${k}`)
+        .join(', ')
+      const cells = [
+        r.runtime,
+        pathName(p.path),
+        `${fmt(p.soak.done)} ${mark(p.pass.cycles)}`,
+        fmt(p.soak.done - p.soak.ok),
+        `${reasons || '0'} (≥ ${fmt(p.soak.confirmed)} expected) ${mark(p.pass.ends)}`,
+        `${p.debugAfter?.open ?? '?'} ${mark(p.pass.open)}`,
+        `${p.debugAfter?.timers ?? '?'} ${mark(p.pass.timers)}`,
+        `${p.debugAfter?.sources ?? '?'} ${mark(p.pass.sources)}`,
+        `${mib(w.gcKiB)} → ${mib(a.gcKiB)}`,
+        `${pct(p.rssChangePct)} ${mark(p.pass.rss)}`,
+        `${mib(w.idleKiB)} → ${mib(a.idleKiB)} (${pct(p.idleChangePct)})`,
+        `${heap(w.heapUsed)} → ${heap(a.heapUsed)}`,
+        mib(p.peakKiB),
+        `${p.seconds.toFixed(0)} s`,
+        passed(p) ? 'pass' : 'FAIL',
+      ]
+      return `| ${cells.join(' | ')} |`
+    }),
+  )
   return [
-    '| Runtime | Cycles | Failed | Stream ends | Open after | Timers after | RSS after GC, warm-up → soak (MiB) | RSS change | Idle RSS, no GC (MiB) | JS heap after GC (MiB) | Peak RSS (MiB) | Time | Result |',
-    '|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| Runtime | Path | Cycles | Failed | Stream ends | Open after | Timers after | Sources after | RSS after GC, before → after (MiB) | RSS change | Idle RSS, no GC (MiB) | JS heap after GC (MiB) | Peak RSS (MiB) | Time | Result |',
+    '|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
     ...rows,
   ].join('\n')
 }
+
+const passed = (p: PathResult) => Object.values(p.pass).every(Boolean)
 
 function gitRevision(): string {
   const git = (...a: string[]) => spawnSync('git', a, { cwd: root, encoding: 'utf8' }).stdout.trim()
@@ -509,7 +561,8 @@ async function main(): Promise<void> {
   const stamp = startedAt.toISOString().slice(0, 19).replace(/:/g, '-')
   const dir = new URL('bench/results/', root)
   mkdirSync(dir, { recursive: true })
-  const jsonName = `soak-${stamp}.json`
+  const suffix = QUICK ? '-quick' : ''
+  const jsonName = `soak-${stamp}${suffix}.json`
   const machine = {
     cores: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? '?',
@@ -533,26 +586,28 @@ async function main(): Promise<void> {
 
 ${table(results)}
 ${errors.map((e) => `\n${e.runtime}: could not run: ${e.error}\n`).join('')}
-${fmt(CYCLES)} cycles per runtime after ${fmt(WARMUP)} warm-up cycles, ${CONCURRENCY} in flight. Each cycle opens
-\`GET /events\` on a raw socket and closes it (FIN, or RST every other round) right after sending the request, after
-the \`retry:\` field, or after frame 1 (\`SSE_INTERVAL_MS=${INTERVAL_MS}\`, \`SSE_FRAMES=${FRAMES}\`: no stream ends by
-itself). Open streams and pending timers come from \`GET /debug/streams\` (\`SSE_DEBUG=1\`). RSS is VmRSS of the server
-process, the minimum of ${SETTLE_MS / 1000} s of samples once /debug/streams says 0/0, taken after warm-up and after the
-soak: first idle, then after a full GC forced through the runtime's inspector (\`--inspect=127.0.0.1:0\`). The criterion
-uses the RSS after GC: idle V8 (Node, Deno) does not collect, so its idle RSS still holds the soak's garbage. The
-warm-up is as long as the soak because RSS steps up once over the first ~10,000 cycles, while the allocators grow to
-their working size, and then stays flat; a leak would keep growing. Pass:
-every cycle done, open 0, timers 0, RSS after GC at most +${RSS_TOLERANCE * 100} %, and every stream end "cancelled", at
-least one per cycle that saw \`retry:\`.
+${fmt(CYCLES)} cycles per path and runtime, after ${fmt(WARMUP)} warm-up cycles shared by the paths, ${CONCURRENCY} in
+flight. Each cycle opens a stream on a raw socket and closes it (FIN, or RST every other round) right after sending the
+request, after the \`retry:\` field, or after the first event. Paths: \`GET /events\`, the demo's stream
+(\`SSE_INTERVAL_MS=${INTERVAL_MS}\`, \`SSE_FRAMES=${FRAMES}\`), and \`GET ${PATHS[1]}\`, a user-style async
+generator that waits on a signal-aware sleep and counts its \`finally\`; no stream ends by itself. Open streams,
+pending timers and sources not returned come from \`GET /debug/streams\` (\`SSE_DEBUG=1\`). RSS is VmRSS of the server
+process, the minimum of ${SETTLE_MS / 1000} s of samples once /debug/streams says all 0, before and after each path's
+soak (the second path starts where the first left off): first idle, then after a full GC forced through the runtime's
+inspector (\`--inspect=127.0.0.1:0\`). The criterion uses the RSS after GC: idle V8 (Node, Deno) does not collect, so
+its idle RSS still holds the soak's garbage. The warm-up is as long as a soak because RSS steps up once over the first
+~10,000 cycles, while the allocators grow to their working size, and then stays flat; a leak would keep growing. Pass:
+every cycle done, open, timers and sources 0, RSS after GC at most +${RSS_TOLERANCE * 100} %, and every stream end
+"cancelled", at least one per cycle that saw \`retry:\`.
 
 Command: \`${command}\` — ${startedAt.toISOString()} — src ${machine.src} — Node ${process.version},
 Bun ${machine.bun}, ${machine.deno}, ${machine.cores} × ${machine.cpu}.
 Raw data: [results/${jsonName}](results/${jsonName})
 `
-  writeFileSync(new URL('soak-latest.md', dir), md)
+  writeFileSync(new URL(`soak-latest${suffix}.md`, dir), md)
   console.log(table(results))
   for (const e of errors) console.log(`\n${e.runtime}: ${e.error}`)
-  const ok = errors.length === 0 && results.every((r) => Object.values(r.pass).every(Boolean))
+  const ok = errors.length === 0 && results.every((r) => r.paths.length === PATHS.length && r.paths.every(passed))
   process.exitCode = ok ? 0 : 1
 }
 
