@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config'
 
 // One project per place the code runs: plain Node for the pure parts, workerd
 // for the Worker, real servers of every runtime over HTTP, a slow idle check, a
-// real browser.
+// real browser, and the package as users install it.
 export default defineConfig({
   test: {
     projects: [
@@ -35,6 +35,17 @@ export default defineConfig({
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 90_000,
+        },
+      },
+      {
+        // The npm tarball as users install it, packed once: its files, its types
+        // in a strict project, JSR, and the README's consumer code on every runtime.
+        test: {
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          globalSetup: ['test/package/setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
     ],

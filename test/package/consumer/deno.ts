@@ -1,0 +1,14 @@
+/**
+ * Deno: `deno run --allow-net --allow-env=PORT --unstable-no-legacy-abort deno.ts`.
+ * Without that flag Deno also aborts `request.signal` after every complete
+ * response, which is harmless here but logs a warning.
+ */
+import { app } from './app.ts'
+
+Deno.serve(
+  {
+    port: Number(Deno.env.get('PORT') ?? 3000),
+    onListen: ({ port }) => console.log(`listening on http://localhost:${port}/`),
+  },
+  app.fetch,
+)

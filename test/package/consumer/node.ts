@@ -1,0 +1,7 @@
+/** Node 22+: `node node.ts` (Node strips the types). */
+import { serve } from '@hono/node-server'
+import { app } from './app.ts'
+
+serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 3000) }, ({ port }) =>
+  console.log(`listening on http://localhost:${port}/`),
+)

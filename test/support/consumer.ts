@@ -1,0 +1,165 @@
+/**
+ * Scratch projects outside the repo that install the packed tarball as a user
+ * would, from npm's cache alone, and the processes they run, watched for output.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+/** The copy-pasteable user code the README shows. */
+export const consumerDir = fileURLToPath(new URL('../package/consumer/', import.meta.url))
+/** A binary of the repo's own devDependencies (bun, deno, wrangler, tsc). */
+export const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name)
+
+/** The environment of every child: this Node (22) first on PATH, as npm scripts have it, and no telemetry. */
+export const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  ...process.env,
+  PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}`,
+  WRANGLER_SEND_METRICS: 'false',
+  ...extra,
+})
+
+/** Runs a command to its end; rejects with its output if it fails. */
+export async function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await promisify(execFile)(command, args, { cwd, env: childEnv(env), maxBuffer: 16 * 1024 * 1024 })
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string }
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout}${stderr}`)
+  }
+}
+
+type LockEntry = { version: string; integrity: string; dependencies?: Record<string, string> }
+const repoLock: Record<string, LockEntry & { name?: string; dev?: boolean }> = JSON.parse(
+  readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'),
+).packages
+
+// A package of the repo's lockfile with its dependencies, as entries of another lockfile.
+function lockEntries(name: string, repoKey: string, into: Record<string, LockEntry>): void {
+  const key = `node_modules/${name}`
+  if (into[key]) return
+  const found = repoLock[repoKey]
+  if (!found) throw new Error(`${repoKey} is not in package-lock.json`)
+  const { name: _alias, dev: _dev, ...entry } = found
+  into[key] = entry
+  for (const dependency of Object.keys(entry.dependencies ?? {})) {
+    lockEntries(dependency, `node_modules/${dependency}`, into)
+  }
+}
+
+/**
+ * A temp folder with the consumer files and `npm ci --offline` of the tarball
+ * plus `packages` (name to its key in the repo's lockfile, e.g. `hono` to
+ * `node_modules/hono-4.0.0`). The lockfile is written from the repo's own: a
+ * fresh `npm ci` caches tarballs but no registry metadata, so `npm install
+ * hono@4.0.0 --offline` would fail there (ENOTCACHED), and with
+ * `--prefer-offline` it would ask the registry.
+ */
+export async function installConsumer(
+  tarball: { path: string; integrity: string; version: string },
+  packages: Record<string, string>,
+): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-sse-consumer-'))
+  cpSync(consumerDir, dir, { recursive: true })
+  const entries: Record<string, LockEntry> = {}
+  const dependencies: Record<string, string> = { 'edge-sse': `file:${tarball.path}` }
+  for (const [name, repoKey] of Object.entries(packages)) {
+    lockEntries(name, repoKey, entries)
+    dependencies[name] = (entries[`node_modules/${name}`] as LockEntry).version
+  }
+  const edgeSse = { version: tarball.version, resolved: dependencies['edge-sse'], integrity: tarball.integrity }
+  const manifest = { name: 'edge-sse-consumer', private: true, type: 'module', dependencies }
+  const lock = {
+    name: manifest.name,
+    lockfileVersion: 3,
+    requires: true,
+    packages: { '': { name: manifest.name, dependencies }, 'node_modules/edge-sse': edgeSse, ...entries },
+  }
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+  writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`)
+  await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], dir)
+  return dir
+}
+
+/** A process whose output is watched. */
+export interface Watched {
+  output(): string
+  /** Resolves once `test` matches the output; rejects after `timeoutMs` or if the process exits first. */
+  waitForOutput(test: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
+  /** Stops the process and everything it started. */
+  stop(): Promise<void>
+}
+
+/** Starts `command` in `cwd` in a process group of its own, and watches what it prints. */
+export function spawnWatched(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Watched {
+  const child: ChildProcess = spawn(command, args, {
+    cwd,
+    env: childEnv(env),
+    detached: true, // its own process group, so stop() reaches wrangler's workerd too
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let text = ''
+  let exited = false
+  const watchers = new Set<() => void>()
+  const notify = () => {
+    for (const watcher of watchers) watcher()
+  }
+  const onData = (chunk: Buffer) => {
+    text += chunk.toString()
+    notify()
+  }
+  child.stdout?.on('data', onData)
+  child.stderr?.on('data', onData)
+  const done = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      exited = true
+      notify()
+      resolve()
+    }),
+  )
+
+  const waitForOutput = (test: RegExp, timeoutMs = 30_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = text.match(test)
+        if (match) settle(() => resolve(match))
+        else if (exited) settle(() => reject(new Error(`${command} exited before printing ${test}:\n${text}`)))
+      }
+      const timer = setTimeout(
+        () => settle(() => reject(new Error(`${command} did not print ${test} in ${timeoutMs} ms:\n${text}`))),
+        timeoutMs,
+      )
+      const settle = (then: () => void) => {
+        clearTimeout(timer)
+        watchers.delete(check)
+        then()
+      }
+      watchers.add(check)
+      check()
+    })
+
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-(child.pid as number), name)
+    } catch {
+      // Already gone.
+    }
+  }
+  const stop = async () => {
+    if (exited) return
+    signal('SIGTERM')
+    const timer = setTimeout(() => signal('SIGKILL'), 5000)
+    await done
+    clearTimeout(timer)
+  }
+  return { output: () => text, waitForOutput, stop }
+}
