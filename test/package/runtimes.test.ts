@@ -51,16 +51,19 @@ const folders: string[] = []
 
 beforeAll(async () => {
   // hono 4.0.0, the oldest our peer range allows, everywhere but Node:
-  // @hono/node-server 2.1.9 imports hono/ws, which hono 4.0.0 does not have,
-  // so Node runs on the repo's hono.
-  const [oldest, current] = await Promise.all([
+  // @hono/node-server 2.1.9 imports defineWebSocketHelper from hono/ws, which
+  // hono has only since 4.7.0, so Node runs on that (still older than ours).
+  const [oldest, forNode] = await Promise.all([
     installConsumer(tarball, { hono: 'node_modules/hono-4.0.0' }),
-    installConsumer(tarball, { hono: 'node_modules/hono', '@hono/node-server': 'node_modules/@hono/node-server' }),
+    installConsumer(tarball, {
+      hono: 'node_modules/hono-4.7.0',
+      '@hono/node-server': 'node_modules/@hono/node-server',
+    }),
   ])
-  folders.push(oldest, current)
+  folders.push(oldest, forNode)
   const started = await Promise.allSettled(
     runtimes.map(async (runtime) => {
-      servers.set(runtime, await start(runtime, runtime === 'node' ? current : oldest))
+      servers.set(runtime, await start(runtime, runtime === 'node' ? forNode : oldest))
     }),
   )
   for (const result of started) if (result.status === 'rejected') throw result.reason
