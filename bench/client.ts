@@ -7,7 +7,14 @@
  * Raw sockets keep the generator cheap (no http.Agent, no IncomingMessage per
  * client), so the server, not the client, is what gets measured. Run forked by
  * run.ts (IPC), or alone: `node bench/client.ts --port 8787 --n 1000`.
+ *
+ * With `h2` the streams are HTTP/2 over TLS instead (node:http2, there is no
+ * cheaper HTTP/2 client), multiplexed `streamsPerSession` to a session as a
+ * browser does on one origin, with the same checks per stream. Alone:
+ * `node bench/client.ts --port 8787 --n 1000 --ca cert.pem`.
  */
+import { readFileSync } from 'node:fs'
+import http2 from 'node:http2'
 import net from 'node:net'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import process from 'node:process'
@@ -21,6 +28,8 @@ export interface LoadOptions {
   intervalMs: number
   /** Source addresses, used round-robin: one address runs out of ephemeral ports near 15k. */
   sources: string[]
+  /** HTTP/2 over TLS: the server's certificate (trusted as the CA) and how many streams share a session. */
+  h2?: { ca: string; streamsPerSession: number }
 }
 
 export interface LoadResult {
@@ -29,7 +38,11 @@ export interface LoadResult {
   failures: Record<string, number>
   events: number
   expected: number
-  /** Per ok-or-not client that got headers: ms from connect() to the end of the response head. */
+  /**
+   * Per ok-or-not client that got headers: ms from connect() to the end of the
+   * response head; on HTTP/2, from the stream's request (a session's first
+   * streams wait for its TLS handshake, as a browser's do).
+   */
   ttfbMs: number[]
   /** Per gap between two consecutive events of one client: |gap − interval| in ms. */
   jitterMs: number[]
@@ -139,6 +152,16 @@ type BodyMode = 'chunked' | 'eof'
 let open = 0
 let peakOpen = 0
 
+/** The stream's parser, with the check both protocols make of every event; `fail` is told of a wrong one. */
+function eventParser(client: Client, now: () => number, fail: (reason: string) => void): SseParser {
+  return new SseParser((_type, data, id) => {
+    const k = client.arrivals.length + 1
+    // Frame k is `data: Message k`; the id, where a server sends one, must be k too.
+    if (data !== `Message ${k}` || (id !== '' && id !== String(k))) fail(`bad event ${k}`)
+    client.arrivals.push(now())
+  })
+}
+
 /** Opens one stream and resolves when it ends, cleanly or not; never rejects. */
 function runClient(options: LoadOptions, source: string, deadline: number): Promise<Client> {
   const client: Client = { started: performance.now(), headersAt: 0, arrivals: [], error: '', done: false }
@@ -153,12 +176,7 @@ function runClient(options: LoadOptions, source: string, deadline: number): Prom
     let trailers = false
     let now = 0
     let counted = false
-    const parser = new SseParser((_type, data, id) => {
-      const k = client.arrivals.length + 1
-      // Frame k is `data: Message k`; the id, where a server sends one, must be k too.
-      if (data !== `Message ${k}` || (id !== '' && id !== String(k))) fail(`bad event ${k}`)
-      client.arrivals.push(now)
-    })
+    const parser = eventParser(client, () => now, fail)
     const timer = setTimeout(() => fail('timeout'), deadline - performance.now())
     const finish = () => {
       if (client.headersAt > 0 && !counted) {
@@ -255,6 +273,82 @@ function runClient(options: LoadOptions, source: string, deadline: number): Prom
   })
 }
 
+/** Opens one stream on an HTTP/2 session and resolves when it ends, cleanly or not; never rejects. */
+function runH2Stream(session: http2.ClientHttp2Session, options: LoadOptions, deadline: number): Promise<Client> {
+  const client: Client = { started: performance.now(), headersAt: 0, arrivals: [], error: '', done: false }
+  return new Promise((resolve) => {
+    let now = 0
+    let counted = false
+    const stream = session.request({ ':path': '/events', accept: 'text/event-stream', 'cache-control': 'no-cache' })
+    const parser = eventParser(client, () => now, fail)
+    const timer = setTimeout(() => fail('timeout'), deadline - performance.now())
+    function finish() {
+      if (client.headersAt > 0 && !counted) {
+        counted = true
+        open--
+      }
+      clearTimeout(timer)
+      // RST_STREAM for a stream that has not ended; a no-op for one that has.
+      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL)
+      resolve(client)
+    }
+    function fail(reason: string) {
+      if (!client.error && !client.done) client.error = reason
+      finish()
+    }
+    stream.on('response', (headers) => {
+      now = performance.now()
+      client.headersAt = now
+      peakOpen = Math.max(peakOpen, ++open)
+      const status = headers[':status']
+      if (status !== 200) return fail(`status ${status}`)
+      if (!headers['content-type']?.startsWith('text/event-stream')) return fail('not text/event-stream')
+      if (headers['content-length'] !== undefined) fail('content-length on a stream')
+    })
+    stream.on('data', (buf: Buffer) => {
+      now = performance.now()
+      if (!client.done) parser.push(buf)
+    })
+    // END_STREAM from the server: clean only with every frame.
+    stream.on('end', () => {
+      if (client.arrivals.length !== options.frames) return fail(`ended after ${client.arrivals.length} events`)
+      client.done = true
+      finish()
+    })
+    stream.on('error', (error: NodeJS.ErrnoException) => fail(error.code ?? 'stream error'))
+    stream.on('close', () => fail('closed early'))
+  })
+}
+
+/**
+ * Stream `i`'s session: streams 0..k-1 share the first, k..2k-1 the next, and
+ * so on, each session from the next source address. A session closes (GOAWAY)
+ * once its last stream has ended.
+ */
+function h2Sessions(options: LoadOptions & { h2: NonNullable<LoadOptions['h2']> }) {
+  const { ca, streamsPerSession } = options.h2
+  const sessions: { session: http2.ClientHttp2Session; left: number }[] = []
+  return (i: number, deadline: number): Promise<Client> => {
+    const s = Math.floor(i / streamsPerSession)
+    let entry = sessions[s]
+    if (!entry) {
+      const localAddress = options.sources[s % options.sources.length] ?? '127.0.0.1'
+      // localAddress reaches tls.connect, though http2's types leave it out.
+      const connectOptions: http2.SecureClientSessionOptions & { localAddress: string } = { ca, localAddress }
+      const session = http2.connect(`https://127.0.0.1:${options.port}`, connectOptions)
+      // A session's failure reaches each of its streams as their own error.
+      session.on('error', () => {})
+      entry = { session, left: Math.min(streamsPerSession, options.n - s * streamsPerSession) }
+      sessions[s] = entry
+    }
+    const mine = entry
+    return runH2Stream(mine.session, options, deadline).then((client) => {
+      if (--mine.left === 0) mine.session.close()
+      return client
+    })
+  }
+}
+
 /** Runs the whole ramp and waits for every client; bounded by a deadline per client. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cpu = process.cpuUsage()
@@ -264,16 +358,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   // A client gets the whole stream plus 10 s of slack before it counts as failed.
   const budget = options.frames * options.intervalMs + 10_000
   const clients: Promise<Client>[] = []
+  const { h2 } = options
+  const start = h2
+    ? h2Sessions({ ...options, h2 })
+    : (i: number, deadline: number) =>
+        runClient(options, options.sources[i % options.sources.length] ?? '127.0.0.1', deadline)
   // Start clients on a 5 ms tick rather than one timer each: the ramp stays even
   // and the generator does not hold N timers.
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const due = options.rampMs > 0 ? ((performance.now() - t0) / options.rampMs) * options.n : options.n
       while (clients.length < Math.min(options.n, due)) {
-        const i = clients.length
-        clients.push(
-          runClient(options, options.sources[i % options.sources.length] ?? '127.0.0.1', performance.now() + budget),
-        )
+        clients.push(start(clients.length, performance.now() + budget))
       }
       if (clients.length >= options.n) {
         clearInterval(tick)
@@ -318,6 +414,13 @@ function flag(name: string, fallback: number): number {
   return i < 0 ? fallback : Number(process.argv[i + 1])
 }
 
+/** The HTTP/2 options of a standalone run: `--ca <pem file>` [`--streams-per-session 100`]. */
+function h2Flag(): LoadOptions['h2'] {
+  const i = process.argv.indexOf('--ca')
+  if (i < 0) return undefined
+  return { ca: readFileSync(process.argv[i + 1] ?? '', 'utf8'), streamsPerSession: flag('streams-per-session', 100) }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.send) {
     // Forked by run.ts: say ready, run on 'go' so forking is not in the measured window.
@@ -334,6 +437,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       frames: flag('frames', 5),
       intervalMs: flag('interval-ms', 1000),
       sources: SOURCES,
+      h2: h2Flag(),
     }
     const r = await runLoad(options)
     const { ttfbMs, jitterMs, ...rest } = r

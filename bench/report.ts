@@ -95,7 +95,8 @@ function overheads(rs: Row[], top: number): Overhead[] {
   const at = (name: string) => rs.find((r) => r.server === name && r.n === top && r.rounds > 0)
   const ratio = (v: number, base: number | undefined) => (base !== undefined && base > 0 ? v / base : Number.NaN)
   const out: Overhead[] = []
-  for (const def of servers) {
+  // The floors speak HTTP/1.1 in clear: HTTP/2 rows are set beside their HTTP/1.1 rows instead (h2Table).
+  for (const def of servers.filter((s) => !s.http2)) {
     const row = at(def.name)
     if (!row) continue
     const floorDef = servers.find((s) => s.kind === 'floor' && s.runtime === def.runtime)
@@ -134,6 +135,28 @@ function overheadTable(os: Overhead[]): string {
     )
   }
   return lines.join('\n')
+}
+
+/** Each HTTP/2 row beside the HTTP/1.1 row of the same server: what TLS and HTTP/2 cost per stream. */
+function h2Table(rs: Row[], top: number): string {
+  const at = (name: string) => rs.find((r) => r.server === name && r.n === top && r.rounds > 0)
+  const ratio = (v: number, base: number) => (base > 0 ? `${f(v / base, 2)}×` : '?')
+  const lines = [
+    '| server | RSS / stream KiB, HTTP/1.1 → HTTP/2 | × | CPU ms / stream, HTTP/1.1 → HTTP/2 | × |',
+    `|${' --- |'.repeat(5)}`,
+  ]
+  for (const def of servers.filter((s) => s.http2)) {
+    const h2 = at(def.name)
+    const h1def = servers.find((s) => !s.http2 && s.kind === def.kind && s.runtime === def.runtime)
+    const h1 = h1def && at(h1def.name)
+    if (!h2 || !h1) continue
+    const [rss1, rss2] = [h1.median('rssPerStreamKiB'), h2.median('rssPerStreamKiB')]
+    const [cpu1, cpu2] = [h1.median('cpuMsPerStream'), h2.median('cpuMsPerStream')]
+    lines.push(
+      `| ${def.name} | ${f(rss1, 2)} → ${f(rss2, 2)} | ${ratio(rss2, rss1)} | ${f(cpu1, 3)} → ${f(cpu2, 3)} | ${ratio(cpu2, cpu1)} |`,
+    )
+  }
+  return lines.length > 2 ? lines.join('\n') : ''
 }
 
 interface Goal {
@@ -184,10 +207,13 @@ function goalTable(rs: Row[], os: Overhead[]): string {
     const failed = mine.reduce((s, r) => s + Object.values(r.failures).reduce((a, b) => a + b, 0), 0)
     const errors = mine.reduce((s, r) => s + r.errors.length, 0)
     const o = os.find((x) => x.row.server === def.name)
+    // No floor speaks HTTP/2: those rows are held to latency and failures only.
+    const overhead = (x: number | undefined) =>
+      def.http2 ? '— (HTTP/1.1 floors)' : x === undefined ? '❌ not measured' : ratio(x)
     lines.push(
       `| ${def.name} | ${worst('ttfbP99', 50)} | ${worst('jitterP99', 20)} ` +
         `| ${mark(failed === 0 && errors === 0)} ${failed} failed${errors ? `, ${errors} tests errored` : ''} ` +
-        `| ${o ? ratio(o.rssRatio) : '❌ not measured'} | ${o ? ratio(o.cpuRatio) : '❌ not measured'} |`,
+        `| ${overhead(o?.rssRatio)} | ${overhead(o?.cpuRatio)} |`,
     )
   }
   return lines.join('\n')
@@ -259,6 +285,10 @@ export function writeReport(run: RunFile, jsonPath: string): string {
   const top = Math.max(...run.options.ns)
   const os = overheads(rs, top)
   const gs = goals(rs, top)
+  const h2 = h2Table(rs, top)
+  const h2Method = run.options.streamsPerSession
+    ? `- HTTP/2 rows (\`… h2\`): the same server with \`TLS_CERT_FILE\`/\`TLS_KEY_FILE\` (a self-signed P-256 certificate made with openssl for the run), and the clients on \`node:http2\` over TLS, ${run.options.streamsPerSession} streams multiplexed per session as a browser does on one origin, each session from the next source address; same checks per stream, END_STREAM as the clean end. Their headers time starts at the stream's request, so a session's first streams include its TLS handshake.\n`
+    : ''
   const failures = rs.filter((r) => Object.keys(r.failures).length > 0 || r.errors.length > 0)
   const md = `# edge-sse benchmark
 
@@ -286,8 +316,8 @@ Command: \`${run.command}\`
 - Clients: raw \`node:net\` sockets in ${run.options.clientProcs} separate process(es), ramped evenly over ${run.options.rampMs.join(' / ')} ms for N ${run.options.ns.join(' / ')}${run.options.ratePerS ? ` (${run.options.ratePerS} connections/s)` : ''}; HTTP/1.1 with \`Connection: close\`, chunked decoding and a spec event-stream parser. A client is ok when it gets 200, \`text/event-stream\`, frames 1..${run.options.frames} in order and the end of the body.
 - Peak open: most streams open at once, as the clients saw it. Other CPU: machine-wide busy CPU during the test minus the server's and the clients' own, i.e. noise from other processes.
 - Headers: from \`connect()\` to the end of the response head. Jitter: |gap − interval| between consecutive frames of one client.
-- Server memory: VmHWM of the server process itself (reset with \`/proc/<pid>/clear_refs\` after a 50-stream warm-up) minus its idle VmRSS; per stream = that / N. CPU: utime + stime (all threads, kernel time for the sockets included) of the server process over the load window, / N. Listen overflows: TcpExt ListenOverflows delta.
-- Rows: **edge-sse** is the demo (\`createApp\`, src/servers/); **own-events** is edge-sse the way a user serves their own events, \`eventStreamResponse\` with an async generator that waits on a signal-aware sleep (bench/own-events/); **floor** is the bare runtime (\`node:http\`, \`\`un.serve\`, \`Deno.serve\`, a bare Worker) answering with the same headers and bytes from a plain pull \`ReadableStream\`, no Hono, no edge-sse (bench/floors/): the baseline of its runtime; the others are peers (bench/peers/). Every row sends \`retry:\` and then the frames, except the seed, which sends the frames only.
+${h2Method}- Server memory: VmHWM of the server process itself (reset with \`/proc/<pid>/clear_refs\` after a 50-stream warm-up) minus its idle VmRSS; per stream = that / N. CPU: utime + stime (all threads, kernel time for the sockets included) of the server process over the load window, / N. Listen overflows: TcpExt ListenOverflows delta.
+- Rows: **edge-sse** is the demo (\`createApp\`, src/servers/); **own-events** is edge-sse the way a user serves their own events, \`eventStreamResponse\` with an async generator that waits on a signal-aware sleep (bench/own-events/); **floor** is the bare runtime (\`node:http\`, \`Bun.serve\`, \`Deno.serve\`, a bare Worker) answering with the same headers and bytes from a plain pull \`ReadableStream\`, no Hono, no edge-sse (bench/floors/): the baseline of its runtime; the others are peers (bench/peers/). Every row sends \`retry:\` and then the frames, except the seed, which sends the frames only.
 - workerd runs directly (\`workerd serve <config>.capnp\`), not behind \`wrangler dev\`'s Node proxy: bench/workerd.capnp serves the wrangler bundle of src/servers/worker.ts, bench/floors/ and bench/own-events/ their own esbuild bundles, all with the same compatibility date and flags.
 - Server stdout (one log line per stream end) goes to /dev/null.
 
@@ -303,7 +333,18 @@ Per-stream RSS and CPU of each row ÷ those of its runtime's floor (the bare run
 bench/floors/): what edge-sse, or a peer, costs on top of the runtime itself. Goal for edge-sse: ≤ ${OVERHEAD_GOAL}×.
 
 ${overheadTable(os)}
+${
+  h2
+    ? `
+## HTTP/2 over TLS beside HTTP/1.1 (N = ${top})
 
+Per-stream RSS and CPU of each HTTP/2 row against the same server on HTTP/1.1 in clear: what TLS and HTTP/2 cost a
+stream (the TLS session, the HTTP/2 stream state, encryption of every frame), server side.
+
+${h2}
+`
+    : ''
+}
 ## Goals
 
 ${gs.map((g) => `- ${g.met ? '**met**' : '**not met**'}: ${g.text}: ${g.value}`).join('\n')}

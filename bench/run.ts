@@ -1,7 +1,7 @@
 /**
  * Benchmark orchestrator: `npm run bench [-- --quick] [--rounds 3] [--n 1000,5000]
  * [--servers 'edge-sse node,seed node:http'] [--ramp-ms 4000 | --rate 1000] [--client-procs 1]
- * [--max-minutes 60]`.
+ * [--streams-per-session 100] [--max-minutes 60]`.
  *
  * For every round, N and server (order rotated each round), it starts the
  * server alone, warms it up, then runs the load generator in separate
@@ -10,10 +10,12 @@
  */
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import http2 from 'node:http2'
 import net from 'node:net'
 import os from 'node:os'
 import process from 'node:process'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { makeCert, type TestCert, tlsEnv } from '../test/support/certs.ts'
 import type { LoadOptions, LoadResult } from './client.ts'
 import { percentile, SOURCES } from './client.ts'
 import { writeReport } from './report.ts'
@@ -61,6 +63,8 @@ export interface RunFile {
     ratePerS: number
     rampMs: number[]
     clientProcs: number
+    /** HTTP/2 rows: streams per client session. Absent from runs before HTTP/2 rows existed. */
+    streamsPerSession?: number
     frames: number
     intervalMs: number
   }
@@ -84,6 +88,9 @@ const rounds = Number(opt('rounds', quick ? '1' : '3'))
 const rate = Number(opt('rate', '0'))
 const rampFor = (n: number) => (rate > 0 ? (n / rate) * 1000 : Number(opt('ramp-ms', '4000')))
 const clientProcs = Number(opt('client-procs', '1'))
+// A browser multiplexes every stream to one origin over one connection, up to
+// the server's limit on concurrent streams: 100 is the usual one.
+const streamsPerSession = Number(opt('streams-per-session', '100'))
 // Hard stop for the whole run: tests left when it passes are skipped, not run.
 const maxMinutes = Number(opt('max-minutes', quick ? '6' : '60'))
 const only = opt('servers', '')
@@ -188,6 +195,29 @@ async function warmup(port: number, count = 50): Promise<void> {
   )
 }
 
+/** The same warm-up over HTTP/2: `count` streams on one session, each reset after its first bytes. */
+async function warmupH2(port: number, ca: string, count = 50): Promise<void> {
+  const session = http2.connect(`https://127.0.0.1:${port}`, { ca })
+  session.on('error', () => {})
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve) => {
+          const stream = session.request({ ':path': '/events', accept: 'text/event-stream' })
+          const timer = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), INTERVAL_MS * 1.5)
+          stream.once('data', () => stream.close(http2.constants.NGHTTP2_CANCEL))
+          stream.on('error', () => {})
+          stream.once('close', () => {
+            clearTimeout(timer)
+            resolve()
+          })
+        }),
+    ),
+  )
+  session.destroy()
+}
+
 /** Forks the generator processes and waits until each says ready. */
 async function forkClients(count: number): Promise<ChildProcess[]> {
   const children = Array.from({ length: count }, () =>
@@ -233,9 +263,11 @@ function freePort(): Promise<number> {
   })
 }
 
-async function runTest(def: ServerDef, n: number, round: number): Promise<TestResult> {
+async function runTest(def: ServerDef, n: number, round: number, cert: TestCert | undefined): Promise<TestResult> {
   const port = await freePort()
-  const child = spawnLimited(def.command(port), serverEnv(port))
+  const tls = def.http2 ? cert : undefined
+  const h2 = tls && { ca: tls.cert, streamsPerSession }
+  const child = spawnLimited(def.command(port), { ...serverEnv(port), ...(tls ? tlsEnv(tls) : {}) })
   let stderr = ''
   child.stderr?.on('data', (b: Buffer) => {
     if (stderr.length < 4000) stderr += b.toString()
@@ -269,7 +301,7 @@ async function runTest(def: ServerDef, n: number, round: number): Promise<TestRe
   try {
     await waitForPort(port, child, 20_000)
     const pid = child.pid ?? 0
-    await warmup(port)
+    await (h2 ? warmupH2(port, h2.ca) : warmup(port))
     clients = await forkClients(clientProcs)
     await sleep(500)
     result.idleRssKiB = status(pid, 'VmRSS')
@@ -283,7 +315,7 @@ async function runTest(def: ServerDef, n: number, round: number): Promise<TestRe
       sampled = Math.max(sampled, status(pid, 'VmRSS'))
     }, 200)
     const rampMs = rampFor(n)
-    const options: LoadOptions = { port, n, rampMs, frames: FRAMES, intervalMs: INTERVAL_MS, sources: SOURCES }
+    const options: LoadOptions = { port, n, rampMs, frames: FRAMES, intervalMs: INTERVAL_MS, sources: SOURCES, h2 }
     let parts: LoadResult[]
     try {
       parts = await runClients(clients, options, rampMs + FRAMES * INTERVAL_MS + 20_000)
@@ -358,6 +390,8 @@ async function main(): Promise<void> {
   mkdirSync(`${root}bench/results`, { recursive: true })
   const jsonPath = `${root}bench/results/${stamp}${suffix}.json`
   for (const def of chosen) def.build?.()
+  // Made with openssl for this run only (removed when it exits): no key is ever committed.
+  const cert = chosen.some((s) => s.http2) ? await makeCert() : undefined
   const run: RunFile = {
     command: ['npm run bench', ...(args.length ? ['--', ...args] : [])].join(' '),
     startedAt: new Date(started).toISOString(),
@@ -370,6 +404,7 @@ async function main(): Promise<void> {
       ratePerS: rate,
       rampMs: ns.map(rampFor),
       clientProcs,
+      ...(cert ? { streamsPerSession } : {}),
       frames: FRAMES,
       intervalMs: INTERVAL_MS,
     },
@@ -386,7 +421,7 @@ async function main(): Promise<void> {
           console.log(`time budget of ${maxMinutes} min reached: stopping`)
           break outer
         }
-        const r = await runTest(def, n, round)
+        const r = await runTest(def, n, round, cert)
         run.tests.push(r)
         writeFileSync(jsonPath, `${JSON.stringify(run, null, 2)}\n`)
         console.log(

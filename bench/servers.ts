@@ -28,6 +28,11 @@ export interface ServerDef {
   /** The runtime it runs on: floors are matched to the edge-sse rows of their runtime. */
   runtime: 'node' | 'bun' | 'deno' | 'workerd'
   kind: Kind
+  /**
+   * HTTP/2 over TLS (TLS_CERT_FILE/TLS_KEY_FILE, a certificate made at run
+   * time) with streams multiplexed over sessions; otherwise HTTP/1.1 in clear.
+   */
+  http2?: boolean
   command: (port: number) => string[]
   /** Builds what the command serves (workerd's bundles), once per run, before any test. */
   build?: () => void
@@ -54,11 +59,14 @@ const workerd = (config: string) => (port: number) => [
   `http=127.0.0.1:${port}`,
 ]
 
-/** Report order: the edge-sse rows, then own-events, floors and peers. */
+/** Report order: the edge-sse rows (each HTTP/2 row after its HTTP/1.1 one), then own-events, floors and peers. */
 export const servers: ServerDef[] = [
   { name: 'edge-sse node', runtime: 'node', kind: 'edge', command: node('src/servers/node.ts') },
+  { name: 'edge-sse node h2', runtime: 'node', kind: 'edge', http2: true, command: node('src/servers/node.ts') },
   { name: 'edge-sse bun', runtime: 'bun', kind: 'edge', command: bun('src/servers/bun.ts') },
+  { name: 'edge-sse bun h2', runtime: 'bun', kind: 'edge', http2: true, command: bun('src/servers/bun.ts') },
   { name: 'edge-sse deno', runtime: 'deno', kind: 'edge', command: deno('src/servers/deno.ts') },
+  { name: 'edge-sse deno h2', runtime: 'deno', kind: 'edge', http2: true, command: deno('src/servers/deno.ts') },
   {
     name: 'edge-sse workerd',
     runtime: 'workerd',
