@@ -11,7 +11,8 @@ const intervalMs = Number(Bun.env.SSE_INTERVAL_MS ?? 1000)
 Bun.serve({
   hostname: Bun.env.HOST ?? '127.0.0.1',
   port: Number(Bun.env.PORT ?? 3000),
-  // As edge-sse's Bun server: the default 10 s idle timeout would cut quiet streams.
+  // Bun's default 10 s idle timeout would cut a quiet stream; a bare server
+  // turns it off (edge-sse's exempts each stream with server.timeout()).
   idleTimeout: 0,
   fetch: () => new Response(floorStream(chunks, intervalMs), { headers: HEADERS }),
 })

@@ -1,4 +1,4 @@
-/** Own-events on Bun: ownEventsApp() (app.ts) on `Bun.serve`, as edge-sse's Bun server (no idle timeout). */
+/** Own-events on Bun: ownEventsApp() (app.ts) on `Bun.serve`, with no idle timeout (Bun's 10 s would cut quiet streams). */
 import { ownEventsApp } from './app.ts'
 
 const app = ownEventsApp(Number(Bun.env.SSE_FRAMES ?? 5), Number(Bun.env.SSE_INTERVAL_MS ?? 1000))
