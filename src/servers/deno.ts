@@ -12,6 +12,12 @@ await runServer({
   serveStatic: (root) => serveStatic({ root }),
   listen: (app, { hostname, port, tls }) =>
     new Promise((resolve) => {
+      // Said once at start rather than ignored in silence.
+      if (Deno.env.get('SSE_HEADERS_TIMEOUT_MS')) {
+        console.error(
+          'SSE_HEADERS_TIMEOUT_MS has no effect on Deno: Deno.serve has no header deadline (denoland/deno#3515)',
+        )
+      }
       const server = Deno.serve(
         {
           hostname,

@@ -6,6 +6,7 @@
 import type { Server } from 'node:http'
 import { createSecureServer, type Http2SecureServer } from 'node:http2'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { createAdaptorServer } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { watchSessions } from './http2-sessions.ts'
@@ -28,6 +29,11 @@ await runServer({
             serverOptions: { ...tls, allowHTTP1: true, handshakeTimeout: headersTimeoutMs },
           }) as Http2SecureServer)
         : undefined
+      // Node's header timeout reaches HTTP/1.1 sockets of the secure server as
+      // 'clientError' (ERR_HTTP_REQUEST_TIMEOUT), but unlike http.Server's
+      // nothing then closes them. Dropping the connection answers any client
+      // error on them.
+      secure?.on('clientError', (_error: Error, socket: Duplex) => socket.destroy())
       const sessions = secure && watchSessions(secure, headersTimeoutMs)
       const server = (secure as NodeServer | undefined) ?? (createAdaptorServer({ fetch: app.fetch }) as Server)
       // The header deadline of HTTP/1.1 connections, plain or under TLS (Node's
