@@ -12,7 +12,7 @@ export interface DemoPage {
   streams: HTTPRequest[]
   /**
    * What the browser reported, in order: `/events 200`, `/events 204 Last-Event-ID: 5`,
-   * `console.error: …`, `pageerror: …`, `requestfailed: …`.
+   * `console.error: …`, `pageerror: …`, `requestfailed: … net::ERR_ABORTED after 204`.
    */
   timeline: string[]
 }
@@ -41,9 +41,11 @@ export async function openDemoPage(browser: Browser, url: string, ctx: TestConte
     if (message.type() === 'error') timeline.push(`console.error: ${message.text()}`)
   })
   page.on('pageerror', (error) => timeline.push(`pageerror: ${error instanceof Error ? error.message : error}`))
-  page.on('requestfailed', (request) =>
-    timeline.push(`requestfailed: ${request.url()} ${request.failure()?.errorText}`),
-  )
+  page.on('requestfailed', (request) => {
+    // A failure after the status line came is the body's, not the request's.
+    const status = request.response()?.status()
+    timeline.push(`requestfailed: ${request.url()} ${request.failure()?.errorText}${status ? ` after ${status}` : ''}`)
+  })
   // Records every state the page shows after the initial "connecting" from the HTML.
   await page.evaluateOnNewDocument(() => {
     const states: string[] = []
