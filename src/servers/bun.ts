@@ -30,7 +30,18 @@ await runServer({
       // handshake that long are closed by Bun itself, whatever this says.
       idleTimeout: Math.ceil(headersTimeoutMs / 1000),
     })
-    // stop() without force lets open responses finish, and sends GOAWAY to every HTTP/2 session.
-    return { port: server.port ?? port, close: () => server.stop() }
+    return {
+      port: server.port ?? port,
+      close: async () => {
+        // stop() lets open responses finish and sends GOAWAY to every HTTP/2
+        // session, but waits out the idle timeout for a connection whose
+        // preface it has not read yet. Once no response is open, whatever
+        // is left is idle: stop(true) closes it.
+        const stopped = server.stop()
+        const sweep = setInterval(() => server.pendingRequests === 0 && server.stop(true), 10)
+        await stopped
+        clearInterval(sweep)
+      },
+    }
   },
 })

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeCert, type TestCert, tlsEnv } from '../support/certs.ts'
 import { type RunningServer, spawnServer, startServer } from '../support/servers.ts'
-import { h2Connect, h2Request, h2Text, h2Timed, https1Get } from '../support/tls-clients.ts'
+import { h2Connect, h2Request, h2Text, h2Timed, https1Agent, https1Get } from '../support/tls-clients.ts'
 
 const INTERVAL_MS = 100
 const frame = (n: number) => `id: ${n}\ndata: Message ${n}\n\n`
@@ -164,13 +164,16 @@ describe.each(servers)('%s over HTTP/2: cap, disconnects, shutdown', (runtime) =
     'on %s ends open streams between frames, sends GOAWAY to idle sessions and exits 0 at once',
     async (signal) => {
       const server = await startServer(runtime, { SSE_INTERVAL_MS: '200', SSE_SHUTDOWN_MS: '20000', ...tlsEnv(cert) })
-      // One session with a stream, one idle after a request, one that never sent any.
+      // One session with a stream, one idle after a request, and one that has
+      // just connected (its preface may still be on its way).
       const busy = await h2Connect(server.url, cert.cert)
       const used = await h2Connect(server.url, cert.cert)
-      const idle = await h2Connect(server.url, cert.cert)
       await h2Text((await h2Request(used, '/')).stream)
       // An HTTP/1.1 client over TLS, idle on a kept-alive connection.
-      await https1Get(server.url, '/', cert.cert)
+      const agent = https1Agent(cert.cert)
+      await https1Get(server.url, '/', cert.cert, { agent })
+      await new Promise((resolve) => setImmediate(resolve)) // the socket goes back to the agent
+      expect(Object.values(agent.freeSockets).flat()).toHaveLength(1)
       const res = await h2Request(busy, '/events')
       res.stream.setEncoding('utf8')
       let text = ''
@@ -178,6 +181,7 @@ describe.each(servers)('%s over HTTP/2: cap, disconnects, shutdown', (runtime) =
         for await (const chunk of res.stream) text += chunk
       })()
       while (!text.includes('id: 1\n')) await new Promise((resolve) => res.stream.once('data', resolve))
+      const idle = await h2Connect(server.url, cert.cert)
 
       const closed = (session: typeof idle) => new Promise((resolve) => session.once('close', resolve))
       const sessionsClosed = Promise.all([closed(busy), closed(used), closed(idle)])
@@ -191,6 +195,7 @@ describe.each(servers)('%s over HTTP/2: cap, disconnects, shutdown', (runtime) =
       // Far below SSE_SHUTDOWN_MS and the header deadline (10 s), which would also close idle sessions.
       expect(performance.now() - signalledAt).toBeLessThan(5000)
       await sessionsClosed
+      agent.destroy()
       expect(server.output()).toMatch(/"reason":"shutdown"/)
     },
   )

@@ -4,7 +4,7 @@
  * asking for HTTP/1.1 by ALPN, both trusting the certificate as their CA.
  */
 import { type ClientHttp2Session, type ClientHttp2Stream, connect, type IncomingHttpHeaders } from 'node:http2'
-import { type RequestOptions, request } from 'node:https'
+import { Agent, type AgentOptions, request as httpsRequest, type RequestOptions } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 
 /** Opens an HTTP/2 session to `url`, resolving once TLS and ALPN are done. */
@@ -70,17 +70,25 @@ export interface Https1Response {
   body: string
 }
 
-/** GET `path` over HTTPS asking for HTTP/1.1 only, the way an HTTP/1.1-only client does. */
-export function https1Get(url: string, path: string, ca: string, headers: Record<string, string> = {}) {
+/**
+ * GET `path` over HTTPS asking for HTTP/1.1 only, the way an HTTP/1.1-only
+ * client does; on a connection of its own unless `agent` (keep-alive) is given.
+ */
+export function https1Get(
+  url: string,
+  path: string,
+  ca: string,
+  options: { headers?: Record<string, string>; agent?: Agent } = {},
+) {
   return new Promise<Https1Response>((resolve, reject) => {
     // ALPNProtocols reaches tls.connect, though https's types leave it out.
-    const options: RequestOptions & { ALPNProtocols: string[] } = {
+    const request: RequestOptions & { ALPNProtocols: string[] } = {
       ca,
-      headers,
+      headers: options.headers,
       ALPNProtocols: ['http/1.1'],
-      agent: false,
+      agent: options.agent ?? false,
     }
-    const req = request(new URL(path, url), options, (res) => {
+    const req = httpsRequest(new URL(path, url), request, (res) => {
       const { alpnProtocol } = res.socket as TLSSocket
       res.setEncoding('utf8')
       let body = ''
@@ -95,4 +103,9 @@ export function https1Get(url: string, path: string, ca: string, headers: Record
     req.on('error', reject)
     req.end()
   })
+}
+
+/** A keep-alive agent for {@link https1Get} that asks for HTTP/1.1 and trusts `ca`. */
+export function https1Agent(ca: string): Agent {
+  return new Agent({ keepAlive: true, ca, ALPNProtocols: ['http/1.1'] } as AgentOptions)
 }
