@@ -71,28 +71,36 @@ function missing(name: BrowserName): string {
   return `${name} not found at ${launch.executablePath}; install it with: apt-get update && apt-get install -y ${aptPackage}`
 }
 
+/** Launch options added to each browser's own, e.g. to accept a self-signed certificate. */
+export type LaunchExtras = Pick<LaunchOptions, 'args' | 'acceptInsecureCerts'>
+
 /**
- * Launches the installed browsers before the calling file's tests and closes
- * them after. Returns the lookup a test uses: the browser and its traits, or a
- * skip with the install command when it is not installed.
+ * Launches the installed ones of `names` before the calling file's tests and
+ * closes them after. Returns the lookup a test uses: the browser and its
+ * traits, or a skip with the install command when it is not installed.
  */
-export function useBrowsers(): (name: BrowserName, ctx: TestContext) => BrowserTraits & { browser: Browser } {
+export function useBrowsers(
+  names: readonly BrowserName[] = browserNames,
+  extras: LaunchExtras = {},
+): (name: BrowserName, ctx: TestContext) => BrowserTraits & { browser: Browser } {
+  const launch = (name: BrowserName) => {
+    const own = specs[name].launch
+    return puppeteer.launch({ ...own, ...extras, args: [...(own.args ?? []), ...(extras.args ?? [])] })
+  }
   const launched = new Map<BrowserName, Browser>()
   beforeAll(async () => {
-    const absent = browserNames.filter((name) => !existsSync(specs[name].launch.executablePath))
+    const absent = names.filter((name) => !existsSync(specs[name].launch.executablePath))
     // CI sets this so a missing browser cannot pass as a skipped test.
     if (absent.length > 0 && process.env.EDGE_SSE_REQUIRE_BROWSER === '1') {
       throw new Error(`EDGE_SSE_REQUIRE_BROWSER=1: ${absent.map(missing).join('; ')}`)
     }
     // Also printed here: the default reporter does not show skip notes.
     for (const name of absent) console.warn(`Skipping the ${name} tests. ${missing(name)}`)
-    const present = browserNames.filter((name) => !absent.includes(name))
+    const present = names.filter((name) => !absent.includes(name))
     // Side by side: each launch takes seconds. All settle before a failure is
     // thrown, so afterAll closes every browser that did start.
-    const launches = await Promise.allSettled(
-      present.map(async (name) => launched.set(name, await puppeteer.launch(specs[name].launch))),
-    )
-    for (const launch of launches) if (launch.status === 'rejected') throw launch.reason
+    const launches = await Promise.allSettled(present.map(async (name) => launched.set(name, await launch(name))))
+    for (const result of launches) if (result.status === 'rejected') throw result.reason
   })
   afterAll(async () => {
     await Promise.all([...launched.values()].map((browser) => browser.close()))
