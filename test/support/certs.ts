@@ -24,6 +24,15 @@ export interface TestCert {
 }
 
 const run = promisify(execFile)
+
+async function openssl(args: string[]): Promise<void> {
+  try {
+    await run('openssl', args)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    throw new Error('the TLS tests need openssl to make their certificate: apt-get install -y openssl')
+  }
+}
 const dirs: string[] = []
 process.once('exit', () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
@@ -41,7 +50,7 @@ export async function makeCert(): Promise<TestCert> {
   const certFile = join(dir, 'cert.pem')
   const keyFile = join(dir, 'key.pem')
   // P-256: instant to generate, and every runtime's TLS stack takes it.
-  await run('openssl', [
+  await openssl([
     'req',
     '-x509',
     '-newkey',
