@@ -30,6 +30,8 @@ export interface AppOptions {
   serveStatic?: MiddlewareHandler
   /** Called once per stream when it ends. Default: one JSON log line on stdout. */
   onStreamEnd?: (end: StreamEnd) => void
+  /** Called with the request of each stream as it opens (see {@link EventStreamResponseOptions.onOpen}). */
+  onStreamOpen?: (request: Request) => void
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS'
@@ -56,6 +58,7 @@ export function createApp(options: AppOptions = {}): Hono {
     keepAliveMs: settings.intervalMs <= settings.keepAliveMs ? 0 : settings.keepAliveMs,
     streams: options.streams ?? new StreamRegistry({ maxStreams, busyRetryMs }),
     onEnd: options.onStreamEnd ?? logStreamEnd,
+    onOpen: options.onStreamOpen,
     allowOrigin: options.allowOrigin,
   }
   const cors = corsHeaders(stream) // checks allowOrigin now, not at the first request

@@ -114,5 +114,7 @@ export function eventStreamResponse(
   if (pump.finished) return new Response(null, { status: 204, headers: cors })
   // A plain header object: @hono/node-server then writes it without building
   // a Headers object (1 KiB less per stream).
-  return new Response(new ReadableStream(pump, { highWaterMark: 0 }), { headers })
+  const response = new Response(new ReadableStream(pump, { highWaterMark: 0 }), { headers })
+  options.onOpen?.(request)
+  return response
 }

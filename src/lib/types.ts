@@ -94,4 +94,10 @@ export interface EventStreamResponseOptions extends EventStreamOptions {
    * `Upgrade`, `Proxy-Connection`, `TE`) are refused: they are illegal in HTTP/2.
    */
   headers?: Record<string, string>
+  /**
+   * Called with the request when it is answered with a stream (not for 204,
+   * `HEAD` or a client turned away), e.g. to exempt it from a server's idle
+   * timeout: `onOpen: (request) => server.timeout(request, 0)` on Bun.
+   */
+  onOpen?: (request: Request) => void
 }

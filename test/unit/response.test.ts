@@ -70,6 +70,18 @@ describe('eventStreamResponse', () => {
     expect(over.headers.get('access-control-allow-credentials')).toBe('true')
   })
 
+  it('tells onOpen of each request answered with a stream, and of no other', async () => {
+    const opened: string[] = []
+    const onOpen = (request: Request) => opened.push(`${request.method} ${request.headers.get('X-Id')}`)
+    const streams = new StreamRegistry({ maxStreams: 1 })
+    const first = eventStreamResponse(get({ 'X-Id': 'stream' }), events, { onOpen, streams })
+    eventStreamResponse(get({ 'X-Id': 'busy' }), events, { onOpen, streams })
+    await first.text()
+    eventStreamResponse(get({ 'X-Id': 'over' }), () => null, { onOpen })
+    eventStreamResponse(get({ 'X-Id': 'head' }, 'HEAD'), events, { onOpen })
+    expect(opened).toEqual(['GET stream'])
+  })
+
   it('sends no CORS header with allowOrigin null', async () => {
     const res = eventStreamResponse(get(), events, { allowOrigin: null })
     expect(res.headers.has('access-control-allow-origin')).toBe(false)
