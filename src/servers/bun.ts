@@ -9,15 +9,20 @@ import { runServer } from './server.ts'
 
 await runServer({
   serveStatic: (root) => serveStatic({ root }),
-  listen: async (app, { hostname, port, tls, headersTimeoutMs }) => {
+  listen: async (app, { hostname, port, tls, headersTimeoutMs, keepAliveMs }) => {
+    // An event stream may be silent for longer than the idle timeout below
+    // (frames far apart), but never for longer than its keep-alive period.
+    // Bun keeps a request's own timeout on an HTTP/1.1 connection after the
+    // response, with no hook to restore it, so rather than 0 (an idle
+    // connection kept forever after its stream) streams get twice that
+    // period; past Bun's limit (255 s), 0 after all.
+    const streamIdleS = Math.ceil((2 * keepAliveMs) / 1000)
+    const streamTimeoutS = streamIdleS <= 255 ? streamIdleS : 0
     const server = Bun.serve({
       async fetch(request, server) {
         const response = await app.fetch(request, server)
-        // An event stream may be silent for longer than the idle timeout
-        // below (frames far apart, keep-alives every 15 s), which would cut
-        // it: 0 turns it off for this request alone.
         if (response.body && response.headers.get('Content-Type')?.startsWith('text/event-stream')) {
-          server.timeout(request, 0)
+          server.timeout(request, streamTimeoutS)
         }
         return response
       },

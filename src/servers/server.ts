@@ -34,6 +34,8 @@ export interface ListenOptions {
    * cut by it (`SSE_HEADERS_TIMEOUT_MS`).
    */
   headersTimeoutMs: number
+  /** The longest a healthy stream stays silent: keep-alive comments come at least this often (`SSE_KEEPALIVE_MS`). */
+  keepAliveMs: number
 }
 
 /** What a runtime's entry provides. */
@@ -89,7 +91,8 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
     ...(log ? {} : { onStreamEnd: () => {} }),
   })
   if (debug) addDebugRoutes(app, settings, streams)
-  const server = await runtime.listen(app, { hostname, port: config.port, tls, headersTimeoutMs })
+  const listen = { hostname, port: config.port, tls, headersTimeoutMs, keepAliveMs: settings.keepAliveMs }
+  const server = await runtime.listen(app, listen)
   const host = hostname.includes(':') ? `[${hostname}]` : hostname
   console.log(`edge-sse listening on ${tls ? 'https' : 'http'}://${host}:${server.port}/`)
 

@@ -1,8 +1,9 @@
 /**
  * Clients that never finish a request (slowloris): they open a connection and
  * then send nothing, or stop half-way through a request head, over plain
- * HTTP/1.1, TLS and HTTP/2. Each reads whatever the server sends, so that
- * the server closing the connection is seen at once.
+ * HTTP/1.1, TLS and HTTP/2; and clients that stay idle on their connection
+ * after a stream. Each reads whatever the server sends, so that the server
+ * closing the connection is seen at once.
  */
 import { connect as connectHttp2 } from 'node:http2'
 import { connect as connectTcp, type Socket } from 'node:net'
@@ -17,7 +18,9 @@ export const tlsKinds = [
   'h2-idle',
   'h2-half-headers',
 ] as const
-export type SlowKind = (typeof plainKinds)[number] | (typeof tlsKinds)[number]
+/** Idle after a whole stream (the server should have a short /events stream for these). */
+export const afterStreamKinds = ['kept-alive', 'h2-after-stream'] as const
+export type SlowKind = (typeof plainKinds)[number] | (typeof tlsKinds)[number] | (typeof afterStreamKinds)[number]
 
 /** What each kind does, for test names. */
 export const describeKind: Record<SlowKind, string> = {
@@ -30,6 +33,8 @@ export const describeKind: Record<SlowKind, string> = {
   'h2-silent': 'finishes TLS with h2 and never sends the HTTP/2 preface',
   'h2-idle': 'opens an HTTP/2 session (preface, SETTINGS) and never sends a request',
   'h2-half-headers': 'sends an HTTP/2 HEADERS frame without END_HEADERS and nothing more',
+  'kept-alive': 'keeps its plain HTTP/1.1 connection, idle, after a whole stream',
+  'h2-after-stream': 'keeps its HTTP/2 session, idle, after a whole stream',
 }
 
 export interface SlowClient {
@@ -111,8 +116,17 @@ export function openSlowClient(kind: SlowKind, url: string, ca?: string): SlowCl
         watch(target)
         break
       }
+      case 'kept-alive': {
+        const target = connectTcp(Number(port), hostname, () =>
+          target.write(`GET /events HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`),
+        )
+        watch(target)
+        break
+      }
+      case 'h2-after-stream':
       case 'h2-idle': {
         const session = connectHttp2(url, { ca })
+        if (kind === 'h2-after-stream') session.request({ ':path': '/events' }).resume()
         session.on('error', () => {})
         session.once('close', () => resolve(performance.now() - startedAt))
         destroy = () => session.destroy()
