@@ -29,9 +29,9 @@ export interface ListenOptions {
   /** With these, HTTPS: HTTP/2 by ALPN, HTTP/1.1 for clients that ask for it. */
   tls: TlsFiles | undefined
   /**
-   * Longest time a connection may take to send a whole request head (and
-   * its TLS handshake) or stay without any request; open responses are never
-   * cut by it (`SSE_HEADERS_TIMEOUT_MS`).
+   * Longest time a connection may take to send a whole request head, its TLS
+   * handshake included, and an HTTP/2 session may stay without a stream; open
+   * responses are never cut by it (`SSE_HEADERS_TIMEOUT_MS`).
    */
   headersTimeoutMs: number
   /** The longest a healthy stream stays silent: keep-alive comments come at least this often (`SSE_KEEPALIVE_MS`). */
@@ -59,6 +59,8 @@ function readServerConfig(env: Env) {
     shutdownMs: readInteger(env, { variable: 'SSE_SHUTDOWN_MS', fallback: 2000, min: 0, max: 60_000 }),
     debug: readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1,
     log: readInteger(env, { variable: 'SSE_LOG', fallback: 1, min: 0, max: 1 }) === 1,
+    // From 1 s (Bun counts whole seconds) to 2 min (Node refuses a header
+    // timeout over its request timeout, 5 min).
     headersTimeoutMs: readInteger(env, {
       variable: 'SSE_HEADERS_TIMEOUT_MS',
       fallback: 10_000,
