@@ -19,13 +19,7 @@ await runServer({
     const streamIdleS = Math.ceil((2 * keepAliveMs) / 1000)
     const streamTimeoutS = streamIdleS <= 255 ? streamIdleS : 0
     const server = Bun.serve({
-      async fetch(request, server) {
-        const response = await app.fetch(request, server)
-        if (response.body && response.headers.get('Content-Type')?.startsWith('text/event-stream')) {
-          server.timeout(request, streamTimeoutS)
-        }
-        return response
-      },
+      fetch: app.fetch,
       hostname,
       port,
       ...(tls ? { tls, http2: true } : {}),
@@ -37,6 +31,7 @@ await runServer({
     })
     return {
       port: server.port ?? port,
+      onStreamOpen: (request) => server.timeout(request, streamTimeoutS),
       close: async () => {
         // stop() lets open responses finish and sends GOAWAY to every HTTP/2
         // session, but waits out the idle timeout for a connection whose

@@ -96,13 +96,19 @@ function* syncTicks(plan: Plan, { lastEventId }: SourceContext): Generator<Serve
   }
 }
 
-/** Adds the debug routes to `app`, streaming with the app's own settings and registry. */
-export function addDebugRoutes(app: Hono, settings: Settings, streams: StreamRegistry): void {
+/** Adds the debug routes to `app`, streaming with the app's own settings, registry and `onOpen`. */
+export function addDebugRoutes(
+  app: Hono,
+  settings: Settings,
+  streams: StreamRegistry,
+  onOpen?: (request: Request) => void,
+): void {
   const options: EventStreamResponseOptions = {
     retry: settings.retryMs,
     keepAliveMs: settings.keepAliveMs,
     streams,
     onEnd: logStreamEnd,
+    onOpen,
   }
   const failing = frames(settings, (id) => {
     if (id === 2) throw new Error('debug: frame 2 failed')

@@ -20,6 +20,8 @@ export interface Listening {
   port: number
   /** Stops accepting connections; resolves once open responses are done. */
   close: () => Promise<void>
+  /** Called with the request of each stream as it opens, e.g. to exempt it from an idle timeout. */
+  onStreamOpen?: (request: Request) => void
 }
 
 /** Where and how to listen. */
@@ -85,18 +87,23 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
   const { maxStreams, busyRetryMs, ...stream } = settings
   // One registry for the app's streams and the debug ones: one cap, one shutdown.
   const streams = new StreamRegistry({ maxStreams, busyRetryMs })
+  // The app exists before the server does; no request arrives before listen() resolves.
+  let server: Listening | undefined
+  const onStreamOpen = (request: Request) => server?.onStreamOpen?.(request)
   const app = createApp({
     settings: stream,
     streams,
     serveStatic: runtime.serveStatic(publicDir),
+    onStreamOpen,
     // A synchronous stdout write per stream is measurable under load (bench sets SSE_LOG=0).
     ...(log ? {} : { onStreamEnd: () => {} }),
   })
-  if (debug) addDebugRoutes(app, settings, streams)
+  if (debug) addDebugRoutes(app, settings, streams, onStreamOpen)
   const listen = { hostname, port: config.port, tls, headersTimeoutMs, keepAliveMs: settings.keepAliveMs }
-  const server = await runtime.listen(app, listen)
+  const listening = await runtime.listen(app, listen)
+  server = listening
   const host = hostname.includes(':') ? `[${hostname}]` : hostname
-  console.log(`edge-sse listening on ${tls ? 'https' : 'http'}://${host}:${server.port}/`)
+  console.log(`edge-sse listening on ${tls ? 'https' : 'http'}://${host}:${listening.port}/`)
 
   // Stop accepting, close every stream between two frames (clients resume
   // elsewhere with their Last-Event-ID), and exit 0, by the deadline at worst.
@@ -104,7 +111,7 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
     if (streams.stopping) return
     console.log(JSON.stringify({ msg: 'shutting down', signal }))
     setTimeout(() => process.exit(0), shutdownMs).unref()
-    const closed = server.close()
+    const closed = listening.close()
     streams.shutdown()
     closed.then(() => process.exit(0))
   }
