@@ -74,6 +74,7 @@ let cert: TestCert
 beforeAll(async () => {
   cert = await makeCert()
 })
+afterAll(() => cert?.remove())
 
 describe.each(['node', 'bun', 'deno'] as const)('%s', (runtime) => {
   let plain: RunningServer

@@ -24,6 +24,7 @@ let cert: TestCert
 beforeAll(async () => {
   cert = await makeCert()
 })
+afterAll(() => cert?.remove())
 
 describe.each(servers)('%s over HTTPS', (runtime) => {
   let server: RunningServer
@@ -259,6 +260,7 @@ describe.each(servers)('%s with a bad TLS setting', (runtime) => {
   beforeAll(async () => {
     other = await makeCert()
   })
+  afterAll(() => other?.remove())
 
   it.concurrent.each(cases)(
     'refuses to start with %s: one line, non-zero exit, nothing listening',

@@ -36,6 +36,7 @@ describe.concurrent.each(['node', 'bun', 'deno'] as const)('%s', (runtime) => {
     } finally {
       session.close()
       await Promise.all([plain.stop(), secure.stop()])
+      cert.remove()
     }
   })
 })

@@ -19,8 +19,14 @@ export interface TestCert {
   cert: string
   /** The key's PEM text. */
   key: string
-  /** The temporary folder holding both; removed when the process exits. */
+  /** The temporary folder holding both. */
   dir: string
+  /**
+   * Removes the folder: call it once done (e.g. in afterAll; a server reads
+   * the files only at start). A plain process also removes it on exit, but
+   * a Vitest worker may be ended without an exit event.
+   */
+  remove(): void
 }
 
 const run = promisify(execFile)
@@ -69,5 +75,6 @@ export async function makeCert(): Promise<TestCert> {
     '-out',
     certFile,
   ])
-  return { certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), dir }
+  const remove = () => rmSync(dir, { recursive: true, force: true })
+  return { certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), dir, remove }
 }
