@@ -41,7 +41,13 @@ await runServer({
       // arrived: a response, however long, is never cut by it. Set as
       // properties: the secure server reads them too, but only types them on
       // http.Server.
-      Object.assign(server, { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: 1000 })
+      // keepAliveTimeout: http.Server's own default, which the secure server
+      // lacks: its idle HTTP/1.1 connections would stay open forever.
+      Object.assign(server, {
+        headersTimeout: headersTimeoutMs,
+        connectionsCheckingInterval: 1000,
+        keepAliveTimeout: 5000,
+      })
       // Node's default accept queue (511) overflows when thousands of clients
       // connect at once; the kernel caps this at net.core.somaxconn.
       server.listen({ host: hostname, port, backlog: 4096 }, () =>

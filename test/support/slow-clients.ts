@@ -19,7 +19,7 @@ export const tlsKinds = [
   'h2-half-headers',
 ] as const
 /** Idle after a whole stream (the server should have a short /events stream for these). */
-export const afterStreamKinds = ['kept-alive', 'h2-after-stream'] as const
+export const afterStreamKinds = ['kept-alive', 'tls-kept-alive', 'h2-after-stream'] as const
 export type SlowKind = (typeof plainKinds)[number] | (typeof tlsKinds)[number] | (typeof afterStreamKinds)[number]
 
 /** What each kind does, for test names. */
@@ -34,6 +34,7 @@ export const describeKind: Record<SlowKind, string> = {
   'h2-idle': 'opens an HTTP/2 session (preface, SETTINGS) and never sends a request',
   'h2-half-headers': 'sends an HTTP/2 HEADERS frame without END_HEADERS and nothing more',
   'kept-alive': 'keeps its plain HTTP/1.1 connection, idle, after a whole stream',
+  'tls-kept-alive': 'keeps its HTTP/1.1 connection over TLS, idle, after a whole stream',
   'h2-after-stream': 'keeps its HTTP/2 session, idle, after a whole stream',
 }
 
@@ -106,11 +107,13 @@ export function openSlowClient(kind: SlowKind, url: string, ca?: string): SlowCl
         break
       }
       case 'tls-half-headers':
+      case 'tls-kept-alive':
       case 'h2-silent':
       case 'h2-half-headers': {
-        const alpn = kind === 'tls-half-headers' ? 'http/1.1' : 'h2'
+        const alpn = kind.startsWith('tls-') ? 'http/1.1' : 'h2'
         const target = connectTls({ host: hostname, port: Number(port), ca, ALPNProtocols: [alpn] }, () => {
           if (kind === 'tls-half-headers') target.write(HALF_HEAD)
+          if (kind === 'tls-kept-alive') target.write(`GET /events HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`)
           if (kind === 'h2-half-headers') target.write(halfHttp2Headers())
         })
         watch(target)
