@@ -5,10 +5,9 @@
  * per host make the rest wait until a stream ends.
  */
 import type { Page } from 'puppeteer-core'
-import { beforeAll, describe, expect, it, type TestContext } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest'
 import { makeCert, type TestCert, tlsEnv } from '../support/certs.ts'
-import { type StandaloneRuntime, standaloneRuntimes } from '../support/fixed-port.ts'
-import { startServer } from '../support/servers.ts'
+import { standaloneRuntimes, startServer } from '../support/servers.ts'
 import { useBrowsers } from './browsers.ts'
 import { openDemoPage, waitForFinished } from './demo-page.ts'
 
@@ -23,9 +22,14 @@ let cert: TestCert
 beforeAll(async () => {
   cert = await makeCert()
 })
+afterAll(() => cert?.remove())
 
 /** Opens the demo page on a fresh server, then ten more EventSources at once; resolves when all ten got their 204. */
-async function openStreams(runtime: StandaloneRuntime, env: Record<string, string>, ctx: TestContext) {
+async function openStreams(
+  runtime: (typeof standaloneRuntimes)[number],
+  env: Record<string, string>,
+  ctx: TestContext,
+) {
   const { browser } = browserFor('chromium', ctx)
   const server = await startServer(runtime, {
     ...env,

@@ -5,8 +5,7 @@
  * id and shows every message exactly once.
  */
 import { describe, expect, it } from 'vitest'
-import { standaloneRuntimes, startServerOnPort } from '../support/fixed-port.ts'
-import { freePort } from '../support/servers.ts'
+import { freePort, standaloneRuntimes, startServer } from '../support/servers.ts'
 import { browserNames, useBrowsers } from './browsers.ts'
 import { messagesShown, openDemoPage, waitForFinished, waitForMessageCount } from './demo-page.ts'
 
@@ -20,7 +19,7 @@ describe.for(standaloneRuntimes)('%s', (runtime) => {
   it.for(browserNames)('%s: resumes on the next process after SIGTERM, every message once', async (name, ctx) => {
     const { browser } = browserFor(name, ctx)
     const port = await freePort()
-    const old = await startServerOnPort(runtime, port, env)
+    const old = await startServer(runtime, env, port)
     ctx.onTestFinished(() => old.stop())
     const { page, timeline } = await openDemoPage(browser, old.url, ctx)
     await waitForMessageCount(page, 2)
@@ -30,7 +29,7 @@ describe.for(standaloneRuntimes)('%s', (runtime) => {
     // keeps retrying.
     old.signal('SIGTERM')
     expect(await old.exited).toBe(0)
-    const next = await startServerOnPort(runtime, port, env)
+    const next = await startServer(runtime, env, port)
     ctx.onTestFinished(() => next.stop())
     ctx.onTestFailed(() => console.log(`old ${runtime}:\n${old.output()}\nnew ${runtime}:\n${next.output()}`))
 

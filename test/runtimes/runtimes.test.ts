@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rawRequest, readEvents, readTimed } from '../support/http.ts'
-import { type RunningServer, runtimes, spawnServer, startServer } from '../support/servers.ts'
+import { type RunningServer, runtimes, spawnServer, standaloneRuntimes, startServer } from '../support/servers.ts'
 
 const INTERVAL_MS = 100
 const frame = (n: number) => `id: ${n}\ndata: Message ${n}\n\n`
@@ -211,7 +211,7 @@ describe.each(runtimes)('%s with a bad setting', (runtime) => {
 
 // Workers have no process to stop and no per-process cap: Cloudflare runs many
 // small isolates and scales out (README, "Operating it").
-const servers = runtimes.filter((runtime) => runtime !== 'workerd')
+const servers = standaloneRuntimes
 
 describe.each(servers)('%s: limits, failures and shutdown', (runtime) => {
   const endLine = /\{"msg":"stream end","reason":"(\w+)","events":(\d+)\}/g

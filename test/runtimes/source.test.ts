@@ -6,7 +6,7 @@
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readEvents } from '../support/http.ts'
-import { type RunningServer, runtimes, startServer } from '../support/servers.ts'
+import { type RunningServer, runtimes, standaloneRuntimes, startServer } from '../support/servers.ts'
 
 const tick = (n: number, pad = '') => `event: tick\nid: ${n}\ndata: {"n":${n},"pad":"${pad}"}\n\n`
 const RETRY = 'retry: 3000\n\n'
@@ -112,7 +112,7 @@ describe.each(runtimes)('%s: a source of the user', (runtime) => {
 })
 
 // Workers have no process to stop and no per-process cap (README, "Operating it").
-const servers = runtimes.filter((runtime) => runtime !== 'workerd')
+const servers = standaloneRuntimes
 
 describe.each(servers)('%s: own streams share the cap and the shutdown', (runtime) => {
   it('counts the user’s streams and the demo’s against one SSE_MAX_STREAMS', async () => {

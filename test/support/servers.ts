@@ -10,6 +10,8 @@ import { createServer } from 'node:net'
 
 export const runtimes = ['workerd', 'node', 'bun', 'deno'] as const
 export type RuntimeName = (typeof runtimes)[number]
+/** The runtimes with a process of their own to stop, restart or cap: not Workers. */
+export const standaloneRuntimes = ['node', 'bun', 'deno'] as const
 
 const root = new URL('../../', import.meta.url)
 const scripts: Record<string, string> = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).scripts
@@ -57,9 +59,17 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** Spawns `runtime`'s server with `env` (SSE_* settings; Workers get them as `--var`) without waiting for it. */
-export async function spawnServer(runtime: RuntimeName, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const port = await freePort()
+/**
+ * Spawns `runtime`'s server with `env` (SSE_* settings; Workers get them as
+ * `--var`) without waiting for it, on a free port or on `port` (a rolling
+ * restart needs the next process where clients reconnect).
+ */
+export async function spawnServer(
+  runtime: RuntimeName,
+  env: Record<string, string> = {},
+  port?: number,
+): Promise<ServerProcess> {
+  port ??= await freePort()
   let command = scripts[scriptOf[runtime]]
   if (runtime === 'workerd') {
     const vars = Object.entries(env).map(([key, value]) => `--var ${key}:${value}`)
@@ -125,9 +135,13 @@ export async function spawnServer(runtime: RuntimeName, env: Record<string, stri
   return { runtime, port, output: () => text, waitForOutput, child, exited, signal, stop }
 }
 
-/** Starts `runtime`'s server and resolves once it says it listens. */
-export async function startServer(runtime: RuntimeName, env: Record<string, string> = {}): Promise<RunningServer> {
-  const server = await spawnServer(runtime, env)
+/** Starts `runtime`'s server (on `port` if given) and resolves once it says it listens. */
+export async function startServer(
+  runtime: RuntimeName,
+  env: Record<string, string> = {},
+  port?: number,
+): Promise<RunningServer> {
+  const server = await spawnServer(runtime, env, port)
   let scheme: string
   try {
     const match = await server.waitForOutput(/(?:listening on|Ready on) (https?):\/\/127\.0\.0\.1:\d+/, 60_000)
