@@ -52,6 +52,19 @@ function line(field: string, value: string): string {
   return `${field}: ${value}\n`
 }
 
+/**
+ * `retry` if it is a valid reconnection time: a non-negative safe integer,
+ * since String() of one is plain ASCII digits (no sign, exponent or
+ * fraction), the only form the spec accepts; -0 prints as 0. Throws a
+ * `TypeError` otherwise.
+ */
+export function checkRetry(retry: number): number {
+  if (!Number.isSafeInteger(retry) || retry < 0) {
+    throw new TypeError(`SSE field "retry" must be a non-negative integer, got ${String(retry)}`)
+  }
+  return retry
+}
+
 /** Encodes one event, ending with the blank line that dispatches it. */
 export function encodeEvent(event: ServerSentEvent): string {
   // A string or null from an untyped source would otherwise encode as an empty event.
@@ -61,14 +74,7 @@ export function encodeEvent(event: ServerSentEvent): string {
   let text = ''
   if (event.event !== undefined) text += line('event', check('field "event"', event.event, /[\r\n]/, 'CR or LF'))
   if (event.id !== undefined) text += line('id', check('field "id"', event.id, /[\r\n\0]/, 'CR, LF or U+0000'))
-  if (event.retry !== undefined) {
-    // String() of a safe non-negative integer is plain ASCII digits (no sign,
-    // exponent or fraction), the only form the spec accepts; -0 prints as 0.
-    if (!Number.isSafeInteger(event.retry) || event.retry < 0) {
-      throw new TypeError(`SSE field "retry" must be a non-negative integer, got ${String(event.retry)}`)
-    }
-    text += line('retry', String(event.retry))
-  }
+  if (event.retry !== undefined) text += line('retry', String(checkRetry(event.retry)))
   if (event.data !== undefined) {
     for (const part of check('field "data"', event.data).split(LINE_BREAK)) text += line('data', part)
   }

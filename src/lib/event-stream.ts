@@ -10,7 +10,7 @@
  * workerd a timer or a pending `next()` of a request whose client has gone may
  * never settle, so nothing here waits for one.
  */
-import { encodeComment, encodeEvent, type ServerSentEvent } from './encoder.ts'
+import { checkRetry, encodeComment, encodeEvent, type ServerSentEvent } from './encoder.ts'
 import { track, untrack } from './registry.ts'
 import { armed } from './timers.ts'
 import type { CreateEventStreamOptions, EndReason, EventStreamOptions, SourceContext, StreamSource } from './types.ts'
@@ -135,7 +135,7 @@ export class EventPump {
     lastEventId: string | undefined,
     signal: AbortSignal | undefined,
   ) {
-    if (options.retry !== undefined) encodeEvent({ retry: options.retry }) // throws on a bad value, now
+    if (options.retry !== undefined) checkRetry(options.retry) // a bad value throws now, not mid-stream
     const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
     if (!Number.isSafeInteger(keepAliveMs) || keepAliveMs < 0 || keepAliveMs > MAX_DELAY_MS) {
       throw new TypeError(`keepAliveMs must be an integer from 0 to ${MAX_DELAY_MS}, got ${String(keepAliveMs)}`)
