@@ -6,8 +6,9 @@
  */
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, inject, it } from 'vitest'
-import { bin, installConsumer, spawnWatched, type Watched } from '../support/consumer.ts'
+import { bin, installConsumer, spawnWatched } from '../support/consumer.ts'
 import { readEvents } from '../support/http.ts'
+import type { WatchedProcess } from '../support/process.ts'
 import { freePort } from '../support/servers.ts'
 
 const tarball = inject('tarball')
@@ -17,7 +18,7 @@ const runtimes = ['node', 'bun', 'deno', 'workerd'] as const
 type Runtime = (typeof runtimes)[number]
 
 /** Starts one runtime's entry in `dir` on `port`: the command the README gives. */
-async function start(runtime: Runtime, dir: string): Promise<{ server: Watched; url: string }> {
+async function start(runtime: Runtime, dir: string): Promise<{ server: WatchedProcess; url: string }> {
   const port = await freePort()
   const env = { PORT: String(port) }
   const server =
@@ -46,7 +47,7 @@ async function start(runtime: Runtime, dir: string): Promise<{ server: Watched; 
   return { server, url: `http://127.0.0.1:${port}/` }
 }
 
-const servers = new Map<Runtime, { server: Watched; url: string }>()
+const servers = new Map<Runtime, { server: WatchedProcess; url: string }>()
 const folders: string[] = []
 
 beforeAll(async () => {
@@ -110,6 +111,6 @@ describe.concurrent.each(runtimes)('%s', (runtime) => {
     expect(await readEvents((res.body as ReadableStream<Uint8Array>).getReader(), 1)).toBe(`retry: 1000\n\n${tick(1)}`)
     client.abort()
     // The only stream here that a client leaves: the others log "all sent".
-    await (servers.get(runtime) as { server: Watched }).server.waitForOutput(/ticks: the client left/)
+    await (servers.get(runtime) as { server: WatchedProcess }).server.waitForOutput(/ticks: the client left/)
   })
 })

@@ -2,12 +2,13 @@
  * Scratch projects outside the repo that install the packed tarball as a user
  * would, from npm's cache alone, and the processes they run, watched for output.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { type WatchedProcess, watchProcess } from './process.ts'
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 /** The copy-pasteable user code the README shows. */
@@ -90,76 +91,18 @@ export async function installConsumer(
   return dir
 }
 
-/** A process whose output is watched. */
-export interface Watched {
-  output(): string
-  /** Resolves once `test` matches the output; rejects after `timeoutMs` or if the process exits first. */
-  waitForOutput(test: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
-  /** Stops the process and everything it started. */
-  stop(): Promise<void>
-}
-
 /** Starts `command` in `cwd` in a process group of its own, and watches what it prints. */
-export function spawnWatched(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Watched {
-  const child: ChildProcess = spawn(command, args, {
+export function spawnWatched(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): WatchedProcess {
+  const child = spawn(command, args, {
     cwd,
     env: childEnv(env),
     detached: true, // its own process group, so stop() reaches wrangler's workerd too
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let text = ''
-  let exited = false
-  const watchers = new Set<() => void>()
-  const notify = () => {
-    for (const watcher of watchers) watcher()
-  }
-  const onData = (chunk: Buffer) => {
-    text += chunk.toString()
-    notify()
-  }
-  child.stdout?.on('data', onData)
-  child.stderr?.on('data', onData)
-  const done = new Promise<void>((resolve) =>
-    child.on('exit', () => {
-      exited = true
-      notify()
-      resolve()
-    }),
-  )
-
-  const waitForOutput = (test: RegExp, timeoutMs = 30_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const match = text.match(test)
-        if (match) settle(() => resolve(match))
-        else if (exited) settle(() => reject(new Error(`${command} exited before printing ${test}:\n${text}`)))
-      }
-      const timer = setTimeout(
-        () => settle(() => reject(new Error(`${command} did not print ${test} in ${timeoutMs} ms:\n${text}`))),
-        timeoutMs,
-      )
-      const settle = (then: () => void) => {
-        clearTimeout(timer)
-        watchers.delete(check)
-        then()
-      }
-      watchers.add(check)
-      check()
-    })
-
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-(child.pid as number), name)
-    } catch {
-      // Already gone.
-    }
-  }
-  const stop = async () => {
-    if (exited) return
-    signal('SIGTERM')
-    const timer = setTimeout(() => signal('SIGKILL'), 5000)
-    await done
-    clearTimeout(timer)
-  }
-  return { output: () => text, waitForOutput, stop }
+  return watchProcess(child, command)
 }

@@ -4,9 +4,10 @@
  * With TLS_CERT_FILE and TLS_KEY_FILE in its env (see certs.ts) a server
  * speaks HTTPS, and its url says so.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { type WatchedProcess, watchProcess } from './process.ts'
 
 export const runtimes = ['workerd', 'node', 'bun', 'deno'] as const
 export type RuntimeName = (typeof runtimes)[number]
@@ -23,22 +24,10 @@ const scriptOf: Record<RuntimeName, string> = {
 }
 
 /** A runtime's server process and what it printed. */
-export interface ServerProcess {
+export interface ServerProcess extends WatchedProcess {
   runtime: RuntimeName
   /** The port it was told to listen on. */
   port: number
-  /** Everything the server printed so far. */
-  output(): string
-  /** Resolves with the output once `test` matches it; rejects after `timeoutMs` or if the server exits. */
-  waitForOutput(test: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
-  /** The process, for signal tests. */
-  child: ChildProcess
-  /** Resolves with the exit code once the process has exited. */
-  exited: Promise<number | null>
-  /** Sends `signal` to the server and everything it started. */
-  signal(signal: NodeJS.Signals): void
-  /** Stops the server and everything it started. */
-  stop(): Promise<void>
 }
 
 export interface RunningServer extends ServerProcess {
@@ -83,56 +72,7 @@ export async function spawnServer(
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), WRANGLER_SEND_METRICS: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let text = ''
-  const watchers = new Set<() => void>()
-  const onData = (chunk: Buffer) => {
-    text += chunk.toString()
-    for (const watcher of watchers) watcher()
-  }
-  child.stdout?.on('data', onData)
-  child.stderr?.on('data', onData)
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  let hasExited = false
-  exited.then(() => {
-    hasExited = true
-    for (const watcher of watchers) watcher()
-  })
-
-  const waitForOutput = (test: RegExp, timeoutMs = 20_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const match = text.match(test)
-        if (match) return done(() => resolve(match))
-        if (hasExited) done(() => reject(new Error(`${runtime} exited before printing ${test}:\n${text}`)))
-      }
-      const timer = setTimeout(
-        () => done(() => reject(new Error(`${runtime} did not print ${test} in ${timeoutMs} ms:\n${text}`))),
-        timeoutMs,
-      )
-      const done = (settle: () => void) => {
-        clearTimeout(timer)
-        watchers.delete(check)
-        settle()
-      }
-      watchers.add(check)
-      check()
-    })
-
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-(child.pid as number), name)
-    } catch {
-      // Already gone.
-    }
-  }
-  const stop = async () => {
-    if (hasExited) return
-    signal('SIGTERM')
-    const timer = setTimeout(() => signal('SIGKILL'), 5000)
-    await exited
-    clearTimeout(timer)
-  }
-  return { runtime, port, output: () => text, waitForOutput, child, exited, signal, stop }
+  return { runtime, port, ...watchProcess(child, runtime) }
 }
 
 /** Starts `runtime`'s server (on `port` if given) and resolves once it says it listens. */
