@@ -12,7 +12,7 @@
  */
 import { checkRetry, encodeComment, encodeEvent, type ServerSentEvent } from './encoder.ts'
 import { track, untrack } from './registry.ts'
-import { armed } from './timers.ts'
+import { armed, now } from './timers.ts'
 import type { CreateEventStreamOptions, EndReason, EventStreamOptions, SourceContext, StreamSource } from './types.ts'
 
 const encoder = new TextEncoder()
@@ -87,11 +87,6 @@ class Context implements SourceContext {
 }
 
 function ignore(): void {}
-
-// Times relative to the module's start stay small integers, which V8 and
-// JavaScriptCore store in place rather than as a boxed number per write.
-const EPOCH = Date.now()
-const now = () => Date.now() - EPOCH
 
 /**
  * The underlying source of one stream. A class, not closures: its methods live

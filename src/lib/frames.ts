@@ -8,7 +8,7 @@
  */
 import type { ServerSentEvent } from './encoder.ts'
 import type { Settings } from './settings.ts'
-import { armed } from './timers.ts'
+import { armed, now } from './timers.ts'
 import type { SourceContext } from './types.ts'
 
 /** The data of frame `id` in the original demo. */
@@ -33,11 +33,6 @@ function defaultResult(id: number): IteratorYieldResult<ServerSentEvent> {
   }
   return result
 }
-
-// Times relative to the module's start stay small integers, which V8 and
-// JavaScriptCore store in place rather than as a boxed number per write.
-const EPOCH = Date.now()
-const now = () => Date.now() - EPOCH
 
 type FrameSettings = Pick<Settings, 'frames' | 'intervalMs'>
 type Settle = { fulfilled: (result: IteratorResult<ServerSentEvent>) => void; rejected: (error: unknown) => void }
