@@ -18,6 +18,11 @@ export const defaultMessage = (id: number): string => `Message ${id}`
 // "1e3", Unicode digits, 10,000 digits) is not an id we issued.
 const DECIMAL_ID = /^[0-9]{1,15}$/
 
+/** The frame the client already has, from its Last-Event-ID, or 0 for none or one we never issued. */
+export function lastFrame(lastEventId: string | undefined): number {
+  return lastEventId !== undefined && DECIMAL_ID.test(lastEventId) ? Number(lastEventId) : 0
+}
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
 const FINISHED: Promise<IteratorReturnResult<undefined>> = Promise.resolve(DONE)
 
@@ -131,7 +136,7 @@ export function frames(
   message: (id: number) => string = defaultMessage,
 ): (context: SourceContext) => AsyncIterableIterator<ServerSentEvent> | null {
   return ({ lastEventId }) => {
-    const after = lastEventId !== undefined && DECIMAL_ID.test(lastEventId) ? Number(lastEventId) : 0
+    const after = lastFrame(lastEventId)
     return after >= settings.frames ? null : new Schedule(after + 1, settings, message)
   }
 }

@@ -6,7 +6,7 @@
 import type { Hono } from 'hono'
 import { logStreamEnd } from '../lib/app.ts'
 import type { ServerSentEvent } from '../lib/encoder.ts'
-import { defaultMessage, frames } from '../lib/frames.ts'
+import { defaultMessage, frames, lastFrame } from '../lib/frames.ts'
 import type { StreamRegistry } from '../lib/registry.ts'
 import { eventStreamResponse } from '../lib/response.ts'
 import type { Settings } from '../lib/settings.ts'
@@ -63,10 +63,6 @@ function planOf(url: URL): Plan {
   }
 }
 
-function firstAfter(lastEventId: string | undefined): number {
-  return lastEventId !== undefined && /^[0-9]{1,15}$/.test(lastEventId) ? Number(lastEventId) + 1 : 1
-}
-
 function tick(plan: Plan, n: number): ServerSentEvent {
   counts.pulls++
   if (plan.fail === 'throw' && n === plan.at) throw new Error(`debug: source failed at ${n}`)
@@ -78,7 +74,7 @@ function tick(plan: Plan, n: number): ServerSentEvent {
 async function* asyncTicks(plan: Plan, { lastEventId, signal }: SourceContext): AsyncGenerator<ServerSentEvent> {
   counts.sources++
   try {
-    for (let n = firstAfter(lastEventId); n <= plan.events; n++) {
+    for (let n = lastFrame(lastEventId) + 1; n <= plan.events; n++) {
       if (plan.intervalMs > 0) await sleep(plan.intervalMs, signal)
       yield tick(plan, n)
     }
@@ -90,7 +86,7 @@ async function* asyncTicks(plan: Plan, { lastEventId, signal }: SourceContext): 
 function* syncTicks(plan: Plan, { lastEventId }: SourceContext): Generator<ServerSentEvent> {
   counts.sources++
   try {
-    for (let n = firstAfter(lastEventId); n <= plan.events; n++) yield tick(plan, n)
+    for (let n = lastFrame(lastEventId) + 1; n <= plan.events; n++) yield tick(plan, n)
   } finally {
     counts.sources--
   }
