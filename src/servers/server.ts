@@ -8,10 +8,8 @@
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import type { Hono, MiddlewareHandler } from 'hono'
-import { createApp } from '../lib/app.ts'
-import { StreamRegistry } from '../lib/registry.ts'
 import { parseSettings, readInteger, SettingsError } from '../lib/settings.ts'
-import { addDebugRoutes } from './debug.ts'
+import { demoApp } from './demo-app.ts'
 import { readTlsFiles, type TlsFiles } from './tls.ts'
 
 /** A listening server, as a runtime's entry reports it. */
@@ -84,21 +82,15 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
     process.exit(1)
   }
   const { settings, hostname, shutdownMs, debug, log, tls, headersTimeoutMs } = config
-  const { maxStreams, busyRetryMs, ...stream } = settings
-  // One registry for the app's streams and the debug ones: one cap, one shutdown.
-  const streams = new StreamRegistry({ maxStreams, busyRetryMs })
   // The app exists before the server does; no request arrives before listen() resolves.
   let server: Listening | undefined
-  const onStreamOpen = (request: Request) => server?.onStreamOpen?.(request)
-  const app = createApp({
-    settings: stream,
-    streams,
+  const { app, streams } = demoApp(settings, {
+    debug,
     serveStatic: runtime.serveStatic(publicDir),
-    onStreamOpen,
+    onStreamOpen: (request) => server?.onStreamOpen?.(request),
     // A synchronous stdout write per stream is measurable under load (bench sets SSE_LOG=0).
     ...(log ? {} : { onStreamEnd: () => {} }),
   })
-  if (debug) addDebugRoutes(app, settings, streams, onStreamOpen)
   const listen = { hostname, port: config.port, tls, headersTimeoutMs, keepAliveMs: settings.keepAliveMs }
   const listening = await runtime.listen(app, listen)
   server = listening

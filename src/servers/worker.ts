@@ -3,10 +3,8 @@
  * Workers Static Assets before the Worker runs; settings come from `[vars]`.
  */
 import type { Hono } from 'hono'
-import { createApp } from '../lib/app.ts'
-import { StreamRegistry } from '../lib/registry.ts'
 import { parseSettings, readInteger, SettingsError } from '../lib/settings.ts'
-import { addDebugRoutes } from './debug.ts'
+import { demoApp } from './demo-app.ts'
 
 // One app per env object: vars are fixed for the life of an isolate.
 const apps = new WeakMap<object, Hono>()
@@ -14,13 +12,8 @@ const apps = new WeakMap<object, Hono>()
 function appFor(env: Record<string, unknown>): Hono {
   let app = apps.get(env)
   if (!app) {
-    const settings = parseSettings(env)
-    const { maxStreams, busyRetryMs, ...stream } = settings
-    const streams = new StreamRegistry({ maxStreams, busyRetryMs })
-    app = createApp({ settings: stream, streams })
-    if (readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1) {
-      addDebugRoutes(app, settings, streams)
-    }
+    const debug = readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1
+    app = demoApp(parseSettings(env), { debug }).app
     apps.set(env, app)
   }
   return app
