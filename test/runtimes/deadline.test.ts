@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeCert, type TestCert, tlsEnv } from '../support/certs.ts'
-import { type RunningServer, spawnServer, startServer } from '../support/servers.ts'
+import { type RunningServer, spawnServer, standaloneRuntimes, startServer } from '../support/servers.ts'
 import {
   afterStreamKinds,
   describeKind,
@@ -76,7 +76,7 @@ beforeAll(async () => {
 })
 afterAll(() => cert?.remove())
 
-describe.each(['node', 'bun', 'deno'] as const)('%s', (runtime) => {
+describe.each(standaloneRuntimes)('%s', (runtime) => {
   let plain: RunningServer
   let secure: RunningServer
   beforeAll(async () => {

@@ -211,9 +211,7 @@ describe.each(runtimes)('%s with a bad setting', (runtime) => {
 
 // Workers have no process to stop and no per-process cap: Cloudflare runs many
 // small isolates and scales out (README, "Operating it").
-const servers = standaloneRuntimes
-
-describe.each(servers)('%s: limits, failures and shutdown', (runtime) => {
+describe.each(standaloneRuntimes)('%s: limits, failures and shutdown', (runtime) => {
   const endLine = /\{"msg":"stream end","reason":"(\w+)","events":(\d+)\}/g
   const ends = (server: RunningServer) => [...server.output().matchAll(endLine)].map((m) => m[1])
 

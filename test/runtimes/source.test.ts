@@ -112,9 +112,7 @@ describe.each(runtimes)('%s: a source of the user', (runtime) => {
 })
 
 // Workers have no process to stop and no per-process cap (README, "Operating it").
-const servers = standaloneRuntimes
-
-describe.each(servers)('%s: own streams share the cap and the shutdown', (runtime) => {
+describe.each(standaloneRuntimes)('%s: own streams share the cap and the shutdown', (runtime) => {
   it('counts the user’s streams and the demo’s against one SSE_MAX_STREAMS', async () => {
     const server = await startServer(runtime, { SSE_DEBUG: '1', SSE_MAX_STREAMS: '1', SSE_BUSY_RETRY_MS: '60000' })
     try {

@@ -9,7 +9,7 @@ import { connect as connectTcp } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeCert, type TestCert, tlsEnv } from '../support/certs.ts'
-import { type RunningServer, spawnServer, startServer } from '../support/servers.ts'
+import { type RunningServer, spawnServer, standaloneRuntimes, startServer } from '../support/servers.ts'
 import { h2Connect, h2Request, h2Text, h2Timed, https1Agent, https1Get } from '../support/tls-clients.ts'
 
 const INTERVAL_MS = 100
@@ -18,7 +18,6 @@ const allFrames = `retry: 3000\n\n${[1, 2, 3, 4, 5].map(frame).join('')}`
 const page = readFileSync(new URL('../../public/index.html', import.meta.url), 'utf8')
 // Illegal in HTTP/2 (RFC 9113 §8.2.2); WebKit drops streams that carry them.
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']
-const servers = ['node', 'bun', 'deno'] as const
 
 let cert: TestCert
 beforeAll(async () => {
@@ -26,7 +25,7 @@ beforeAll(async () => {
 })
 afterAll(() => cert?.remove())
 
-describe.each(servers)('%s over HTTPS', (runtime) => {
+describe.each(standaloneRuntimes)('%s over HTTPS', (runtime) => {
   let server: RunningServer
   beforeAll(async () => {
     server = await startServer(runtime, { SSE_INTERVAL_MS: String(INTERVAL_MS), ...tlsEnv(cert) })
@@ -120,7 +119,7 @@ describe.each(servers)('%s over HTTPS', (runtime) => {
   })
 })
 
-describe.each(servers)('%s over HTTP/2: cap, disconnects, shutdown', (runtime) => {
+describe.each(standaloneRuntimes)('%s over HTTP/2: cap, disconnects, shutdown', (runtime) => {
   it('turns streams past the cap away, and frees the place at once when a client leaves its stream', async () => {
     const server = await startServer(runtime, {
       SSE_INTERVAL_MS: '300',
@@ -202,7 +201,7 @@ describe.each(servers)('%s over HTTP/2: cap, disconnects, shutdown', (runtime) =
   )
 })
 
-describe.each(servers)('%s with a bad TLS setting', (runtime) => {
+describe.each(standaloneRuntimes)('%s with a bad TLS setting', (runtime) => {
   const bad = (name: string, text: string) => {
     const file = join(cert.dir, name)
     writeFileSync(file, text)

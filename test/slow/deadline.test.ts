@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { makeCert, tlsEnv } from '../support/certs.ts'
-import { startServer } from '../support/servers.ts'
+import { standaloneRuntimes, startServer } from '../support/servers.ts'
 import { h2Connect, h2Request, h2Text, https1Get } from '../support/tls-clients.ts'
 
 const env = {
@@ -18,7 +18,7 @@ const env = {
 }
 const stream = 'retry: 3000\n\nid: 1\ndata: Message 1\n\n'
 
-describe.concurrent.each(['node', 'bun', 'deno'] as const)('%s', (runtime) => {
+describe.concurrent.each(standaloneRuntimes)('%s', (runtime) => {
   it('keeps a stream silent for 15 s open over HTTP/1.1, HTTP/2 and HTTP/1.1 under TLS', async () => {
     const cert = await makeCert()
     const [plain, secure] = await Promise.all([
