@@ -18,3 +18,12 @@ export const armed = { count: 0 }
 export function pendingTimers(): number {
   return armed.count
 }
+
+/**
+ * Lets the process exit while `timer` is pending (a housekeeping timer, not
+ * a stream's): Node and Bun give timers an `unref()`, Deno a global function.
+ */
+export function unrefTimer(timer: unknown): void {
+  if (typeof timer === 'object' && timer !== null && 'unref' in timer) (timer as { unref(): void }).unref()
+  else (globalThis as { Deno?: { unrefTimer?(id: unknown): void } }).Deno?.unrefTimer?.(timer)
+}

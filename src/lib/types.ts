@@ -4,6 +4,7 @@
  */
 import type { ServerSentEvent } from './encoder.ts'
 import type { StreamRegistry } from './registry.ts'
+import type { PublishOptions, TopicEvent } from './topic-event.ts'
 
 /** Events, one at a time: an array, a generator, an async generator, a stream's async iterator. */
 export type EventIterable = Iterable<ServerSentEvent> | AsyncIterable<ServerSentEvent>
@@ -100,4 +101,32 @@ export interface EventStreamResponseOptions extends EventStreamOptions {
    * timeout: `onOpen: (request) => server.timeout(request, 0)` on Bun.
    */
   onOpen?: (request: Request) => void
+}
+
+/** How a client starts reading a topic. */
+export interface SubscribeOptions {
+  /**
+   * A client without `Last-Event-ID` first gets this many of the newest held
+   * events (at most the history), then live ones. Default 0: live events only.
+   */
+  last?: number
+}
+
+/** Options of a topic store's `response()`: the stream's own, and how the client starts. */
+export interface TopicResponseOptions extends EventStreamResponseOptions, SubscribeOptions {}
+
+/**
+ * Where topics live: in this process (`Topics`), in Redis (`edge-sse/redis`)
+ * or in Durable Objects (`edge-sse/cloudflare`). The same two calls on each,
+ * so routes are written once.
+ */
+export interface TopicStore {
+  /**
+   * Appends `event` to topic `name`; returns (or resolves to) the id it got.
+   * A refused event throws a `TypeError`; a store that cannot be reached
+   * rejects with a `TopicUnavailableError`.
+   */
+  publish(name: string, event: TopicEvent, options?: PublishOptions): string | Promise<string>
+  /** Answers `request` with the event stream of topic `name`. */
+  response(request: Request, name: string, options?: TopicResponseOptions): Response | Promise<Response>
 }
