@@ -1,15 +1,19 @@
 /**
  * The demo as a Hono app every runtime serves: `GET /events` streams the
- * frames (one use of `eventStreamResponse`), everything else is a static
- * asset or a 404. Mount it anywhere with `parent.route('/sse', createApp())`.
+ * frames (one use of `eventStreamResponse`), `/topics/:name` subscribes and
+ * publishes (topic-routes.ts), everything else is a static asset or a 404.
+ * Mount it anywhere with `parent.route('/sse', createApp())`.
  */
 import type { MiddlewareHandler } from 'hono'
 import { Hono } from 'hono'
+import { checkToken } from './bearer.ts'
 import { frames } from './frames.ts'
 import { StreamRegistry } from './registry.ts'
 import { corsHeaders, eventStreamResponse } from './response.ts'
 import { checkSettings, type Settings } from './settings.ts'
-import type { EventStreamResponseOptions, StreamEnd } from './types.ts'
+import { addTopicRoutes } from './topic-routes.ts'
+import { Topics } from './topics.ts'
+import type { EventStreamResponseOptions, StreamEnd, TopicStore } from './types.ts'
 
 /** Options of {@link createApp}; every field is optional. */
 export interface AppOptions {
@@ -32,6 +36,16 @@ export interface AppOptions {
   onStreamEnd?: (end: StreamEnd) => void
   /** Called with the request of each stream as it opens (see {@link EventStreamResponseOptions.onOpen}). */
   onStreamOpen?: (request: Request) => void
+  /**
+   * Where `/topics/:name` keeps its topics. Default: `Topics` in this process,
+   * holding `settings.topicHistory` events for `settings.topicHistoryMs`.
+   */
+  topics?: TopicStore
+  /**
+   * The token `POST /topics/:name` needs as `Authorization: Bearer <token>`:
+   * 16 to 256 printable ASCII characters. Default: none, and publishing is off.
+   */
+  publishToken?: string
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS'
@@ -63,7 +77,16 @@ export function createApp(options: AppOptions = {}): Hono {
   }
   const cors = corsHeaders(stream) // checks allowOrigin now, not at the first request
   const source = frames(settings, options.message)
+  const publishToken = options.publishToken === undefined ? undefined : checkToken('publishToken', options.publishToken)
   const app = new Hono()
+
+  addTopicRoutes(app, {
+    store: options.topics ?? new Topics({ history: settings.topicHistory, historyMs: settings.topicHistoryMs }),
+    publishToken,
+    // A topic can be quiet for long: its streams keep alive.
+    stream: { ...stream, keepAliveMs: settings.keepAliveMs },
+    history: settings.topicHistory,
+  })
 
   app.get('/events', (c) => eventStreamResponse(c.req.raw, source, stream))
 

@@ -3,6 +3,7 @@
  * or from Worker vars, or given in code, and validated so a typo fails loudly
  * at start instead of producing a stream that behaves strangely.
  */
+import { checkToken } from './bearer.ts'
 
 /** What every stream served by the app looks like. */
 export interface Settings {
@@ -18,6 +19,10 @@ export interface Settings {
   maxStreams: number
   /** Reconnection time given to clients turned away by the cap (`SSE_BUSY_RETRY_MS`, default 30000). */
   busyRetryMs: number
+  /** Events held per topic, for clients that resume (`SSE_TOPIC_HISTORY`, default 100). */
+  topicHistory: number
+  /** Milliseconds a topic's event is held at most; 0: by count only (`SSE_TOPIC_HISTORY_MS`, default 3600000). */
+  topicHistoryMs: number
 }
 
 /** One integer variable and its allowed range. */
@@ -37,6 +42,8 @@ const RULES: Record<keyof Settings, Rule> = {
   keepAliveMs: { variable: 'SSE_KEEPALIVE_MS', fallback: 15_000, min: 10, max: HOUR_MS },
   maxStreams: { variable: 'SSE_MAX_STREAMS', fallback: 0, min: 0, max: 1_000_000 },
   busyRetryMs: { variable: 'SSE_BUSY_RETRY_MS', fallback: 30_000, min: 0, max: HOUR_MS },
+  topicHistory: { variable: 'SSE_TOPIC_HISTORY', fallback: 100, min: 1, max: 100_000 },
+  topicHistoryMs: { variable: 'SSE_TOPIC_HISTORY_MS', fallback: HOUR_MS, min: 0, max: 24 * HOUR_MS },
 }
 
 /** A setting that is not an integer in its allowed range. */
@@ -64,6 +71,17 @@ export function readInteger(env: Record<string, unknown>, { variable, fallback, 
     throw new SettingsError(`${variable} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`)
   }
   return value
+}
+
+/** `SSE_PUBLISH_TOKEN`, the bearer token of `POST /topics/:name`; unset or empty: publishing is off. */
+export function readPublishToken(env: Record<string, unknown>): string | undefined {
+  const raw = env.SSE_PUBLISH_TOKEN
+  if (raw === undefined || raw === '') return undefined
+  try {
+    return checkToken('SSE_PUBLISH_TOKEN', raw)
+  } catch (error) {
+    throw new SettingsError((error as Error).message)
+  }
 }
 
 /** Reads and validates every `SSE_*` setting; throws a {@link SettingsError} naming the first bad one. */

@@ -11,7 +11,7 @@ import type { StreamRegistry } from '../lib/registry.ts'
 import { eventStreamResponse } from '../lib/response.ts'
 import type { Settings } from '../lib/settings.ts'
 import { pendingTimers } from '../lib/timers.ts'
-import type { EventStreamResponseOptions, SourceContext } from '../lib/types.ts'
+import type { EventStreamResponseOptions, SourceContext, TopicStore } from '../lib/types.ts'
 
 // Per process (per isolate on Workers): sources started whose finally has not
 // run yet, and events the sources were asked for.
@@ -98,6 +98,7 @@ export function addDebugRoutes(
   settings: Settings,
   streams: StreamRegistry,
   onOpen?: (request: Request) => void,
+  topics?: TopicStore,
 ): void {
   const options: EventStreamResponseOptions = {
     retry: settings.retryMs,
@@ -111,8 +112,19 @@ export function addDebugRoutes(
     return defaultMessage(id)
   })
 
+  // Topics held and their subscribers, where the store counts them in this process.
+  const topicCounts = () => {
+    const counted = topics as Partial<{ size: number; subscribers: number }> | undefined
+    return counted?.size === undefined ? {} : { topics: counted.size, subscribers: counted.subscribers }
+  }
   app.get('/debug/streams', (c) =>
-    c.json({ open: streams.size, timers: pendingTimers(), sources: counts.sources, pulls: counts.pulls }),
+    c.json({
+      open: streams.size,
+      timers: pendingTimers(),
+      sources: counts.sources,
+      pulls: counts.pulls,
+      ...topicCounts(),
+    }),
   )
   app.get('/debug/failing-stream', (c) => eventStreamResponse(c.req.raw, failing, options))
   // ?events=5&interval=0&size=0&fail=throw|refuse&at=2&sync=1

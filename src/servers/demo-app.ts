@@ -7,10 +7,12 @@ import type { Hono } from 'hono'
 import { type AppOptions, createApp } from '../lib/app.ts'
 import { StreamRegistry } from '../lib/registry.ts'
 import type { Settings } from '../lib/settings.ts'
+import { Topics } from '../lib/topics.ts'
 import { addDebugRoutes } from './debug.ts'
 
 /** What a server adds to the settings. */
-export interface DemoOptions extends Pick<AppOptions, 'serveStatic' | 'onStreamEnd' | 'onStreamOpen'> {
+export interface DemoOptions
+  extends Pick<AppOptions, 'serveStatic' | 'onStreamEnd' | 'onStreamOpen' | 'topics' | 'publishToken'> {
   /** Serve the debug routes (`SSE_DEBUG=1`). */
   debug: boolean
 }
@@ -21,7 +23,8 @@ export function demoApp(settings: Settings, options: DemoOptions): { app: Hono; 
   const { maxStreams, busyRetryMs, ...stream } = settings
   const streams = new StreamRegistry({ maxStreams, busyRetryMs })
   const { debug, ...appOptions } = options
-  const app = createApp({ ...appOptions, settings: stream, streams })
-  if (debug) addDebugRoutes(app, settings, streams, options.onStreamOpen)
+  const topics = options.topics ?? new Topics({ history: settings.topicHistory, historyMs: settings.topicHistoryMs })
+  const app = createApp({ ...appOptions, settings: stream, streams, topics })
+  if (debug) addDebugRoutes(app, settings, streams, options.onStreamOpen, topics)
   return { app, streams }
 }

@@ -8,7 +8,7 @@
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import type { Hono, MiddlewareHandler } from 'hono'
-import { parseSettings, readInteger, SettingsError } from '../lib/settings.ts'
+import { parseSettings, readInteger, readPublishToken, SettingsError } from '../lib/settings.ts'
 import { demoApp } from './demo-app.ts'
 import { readTlsFiles, type TlsFiles } from './tls.ts'
 
@@ -68,6 +68,7 @@ function readServerConfig(env: Env) {
       max: 120_000,
     }),
     tls: readTlsFiles(env),
+    publishToken: readPublishToken(env),
   }
 }
 
@@ -81,11 +82,12 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
     console.error(error.message)
     process.exit(1)
   }
-  const { settings, hostname, shutdownMs, debug, log, tls, headersTimeoutMs } = config
+  const { settings, hostname, shutdownMs, debug, log, tls, headersTimeoutMs, publishToken } = config
   // The app exists before the server does; no request arrives before listen() resolves.
   let server: Listening | undefined
   const { app, streams } = demoApp(settings, {
     debug,
+    publishToken,
     serveStatic: runtime.serveStatic(publicDir),
     onStreamOpen: (request) => server?.onStreamOpen?.(request),
     // A synchronous stdout write per stream is measurable under load (bench sets SSE_LOG=0).

@@ -3,7 +3,7 @@
  * Workers Static Assets before the Worker runs; settings come from `[vars]`.
  */
 import type { Hono } from 'hono'
-import { parseSettings, readInteger, SettingsError } from '../lib/settings.ts'
+import { parseSettings, readInteger, readPublishToken, SettingsError } from '../lib/settings.ts'
 import { demoApp } from './demo-app.ts'
 
 // One app per env object: vars are fixed for the life of an isolate.
@@ -13,7 +13,7 @@ function appFor(env: Record<string, unknown>): Hono {
   let app = apps.get(env)
   if (!app) {
     const debug = readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1
-    app = demoApp(parseSettings(env), { debug }).app
+    app = demoApp(parseSettings(env), { debug, publishToken: readPublishToken(env) }).app
     apps.set(env, app)
   }
   return app
