@@ -33,7 +33,7 @@ const NAME_RULE = 'a topic name is 1 to 64 letters, digits, "-" or "_"'
 export const MAX_PUBLISH_BYTES = 64 * 1024
 
 const ALLOW = 'GET, HEAD, POST, OPTIONS'
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 type Refusal = 400 | 401 | 403 | 405 | 413 | 415 | 503
 
