@@ -1,7 +1,8 @@
 /**
  * Debug routes (`SSE_DEBUG=1`), for the cross-runtime tests and the soak: what
- * is open in this process, a demo stream that fails, and a user-style source
- * whose every `next()` and `finally` is counted. Never on by default.
+ * is open in this process, a demo stream that fails, a user-style source
+ * whose every `next()` and `finally` is counted, and a bulk publish to load a
+ * topic. Never on by default.
  */
 import type { Hono } from 'hono'
 import { logStreamEnd } from '../lib/app.ts'
@@ -126,6 +127,16 @@ export function addDebugRoutes(
       ...topicCounts(),
     }),
   )
+  // Publishes ?count= events of ?size= bytes to a topic as fast as the store takes them: load for the tests.
+  app.post('/debug/publish/:name', async (c) => {
+    if (!topics) return c.text('no topic store\n', 404)
+    const name = c.req.param('name')
+    const count = Number(c.req.query('count') ?? '1')
+    const data = 'x'.repeat(Number(c.req.query('size') ?? '0'))
+    let last = ''
+    for (let i = 0; i < count; i++) last = await topics.publish(name, { data })
+    return c.json({ last })
+  })
   app.get('/debug/failing-stream', (c) => eventStreamResponse(c.req.raw, failing, options))
   // ?events=5&interval=0&size=0&fail=throw|refuse&at=2&sync=1
   app.get('/debug/source', (c) => {

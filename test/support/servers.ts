@@ -28,6 +28,8 @@ export interface ServerProcess extends WatchedProcess {
   runtime: RuntimeName
   /** The port it was told to listen on. */
   port: number
+  /** Its process id: the runtime's own (the npm script's command is exec'd), or wrangler's for workerd. */
+  pid: number
 }
 
 export interface RunningServer extends ServerProcess {
@@ -72,7 +74,7 @@ export async function spawnServer(
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), WRANGLER_SEND_METRICS: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  return { runtime, port, ...watchProcess(child, runtime) }
+  return { runtime, port, pid: child.pid as number, ...watchProcess(child, runtime) }
 }
 
 /** Starts `runtime`'s server (on `port` if given) and resolves once it says it listens. */
