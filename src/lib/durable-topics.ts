@@ -30,6 +30,10 @@ import type { TopicResponseOptions, TopicStore } from './types.ts'
 
 // setTimeout's own limit, as for eventStreamResponse.
 const MAX_DELAY_MS = 2 ** 31 - 1
+// The object stores an event as one value, and a SQLite-backed object's value
+// holds 2 MB at most: 512 KiB of UTF-8 is 1 MiB at most however it is stored.
+const MAX_EVENT_BYTES = 512 * 1024
+const utf8 = new TextEncoder()
 
 /**
  * Topics in Durable Objects: publish to one by name, answer a client with its
@@ -57,14 +61,19 @@ export class DurableTopics implements TopicStore {
 
   /**
    * Appends `event` to topic `name` in its object and resolves to the id it
-   * got, once the event is stored. A refused event (see `Topics.publish`)
-   * throws a `TypeError` here, in the Worker, and reaches no object; an object
+   * got, once the event is stored. A refused event (see `Topics.publish`, and
+   * here also one over 512 KiB of data and type in UTF-8, which the object
+   * could not store) throws a `TypeError` here, in the Worker, and reaches no object; an object
    * that cannot be reached rejects with a `TopicUnavailableError` (retry with
    * the same idempotency key: it is applied once).
    */
   async publish(name: string, event: TopicEvent, options: PublishOptions = {}): Promise<string> {
     checkTopicName(name)
     const checked = checkTopicEvent(event)
+    const size = utf8.encode(checked.data).length + utf8.encode(checked.event ?? '').length
+    if (size > MAX_EVENT_BYTES) {
+      throw new TypeError(`an event on Workers has at most ${MAX_EVENT_BYTES} bytes of data and type, got ${size}`)
+    }
     const { idempotencyKey } = options
     const body: PublishBody =
       idempotencyKey === undefined ? checked : { ...checked, idempotencyKey: checkIdempotencyKey(idempotencyKey) }

@@ -30,13 +30,7 @@ import {
   SUBSCRIBE_PATH,
   type TopicObjectCounts,
 } from './topic-protocol.ts'
-import {
-  loadTopic,
-  StoredTopic,
-  type StoredTopicState,
-  type TopicObjectState,
-  type TopicStorage,
-} from './topic-storage.ts'
+import { loadTopic, StoredTopic, type StoredTopicState, type TopicObjectState } from './topic-storage.ts'
 
 const NOTHING_STORED: StoredTopicState = { state: undefined, alarm: null }
 
@@ -54,7 +48,7 @@ const NOTHING_STORED: StoredTopicState = { state: undefined, alarm: null }
  * an alarm deletes its storage, and the topic starts again with a new epoch.
  */
 export class TopicObject extends DurableObject<unknown> {
-  readonly #storage: TopicStorage
+  readonly #state: TopicObjectState
   #loaded: StoredTopicState = NOTHING_STORED
   #topic: StoredTopic | undefined
   // The object's own streams: counted for the debug route, never capped.
@@ -64,7 +58,7 @@ export class TopicObject extends DurableObject<unknown> {
   constructor(ctx: ConstructorParameters<typeof DurableObject>[0], env: unknown) {
     super(ctx, env)
     const state: TopicObjectState = ctx
-    this.#storage = state.storage
+    this.#state = state
     // No request runs before the stored topic is read.
     state.blockConcurrencyWhile(async () => {
       this.#loaded = await loadTopic(state.storage)
@@ -94,12 +88,18 @@ export class TopicObject extends DurableObject<unknown> {
     if (topic && topic.topic.topic.subscribers > 0) return
     this.#topic = undefined
     this.#loaded = NOTHING_STORED
-    await this.#storage.deleteAll()
+    await this.#state.storage.deleteAll()
   }
 
   #open(limits: TopicLimits): StoredTopic {
     if (!this.#topic) {
-      this.#topic = new StoredTopic(this.#storage, this.#loaded, limits, () => this.#topic?.armCleanup())
+      this.#topic = new StoredTopic(
+        this.#state.storage,
+        this.#loaded,
+        limits,
+        () => this.#topic?.armCleanup(),
+        (error) => this.#state.abort(`edge-sse: a topic's write failed: ${String(error)}`),
+      )
       this.#loaded = NOTHING_STORED
     }
     return this.#topic

@@ -9,7 +9,10 @@
  * Writes are not awaited, as Durable Objects intend: the object's output gate
  * holds every answer and every streamed byte until the writes before it are
  * durable, and a write that fails restarts the object. So no client sees an
- * event, nor a publisher its id, before the event is stored.
+ * event, nor a publisher its id, before the event is stored. A write that
+ * fails anyway (the runtime refused it) resets the object, so that memory
+ * never runs ahead of storage: the object starts again from what it stored,
+ * and its clients reconnect to that.
  *
  * Storage keys: `meta` (`{ epoch, last }`), `e:<n>` for each held event (`n`
  * in 16 digits, so they list in order), `k:<key>` for each idempotency key.
@@ -40,6 +43,8 @@ export interface TopicObjectState {
   readonly storage: TopicStorage
   /** Holds every request until the stored topic is read. */
   blockConcurrencyWhile<T>(callback: () => Promise<T>): Promise<T>
+  /** Resets the object: what it holds in memory goes, what it stored stays. */
+  abort(reason?: string): void
 }
 
 /** What an object finds in its storage when it starts. */
@@ -102,13 +107,22 @@ export class StoredTopic {
   // When the newest of them was used.
   #newestKey = 0
   #alarm: number | null
+  readonly #writeFailed: (error: unknown) => void
 
   /**
    * The topic `loaded` describes (or a new one), with `limits`: what the
    * limits now drop (a smaller history, events past their age) is deleted.
+   * `onIdle` runs when its last client leaves, `writeFailed` if a write fails.
    */
-  constructor(storage: TopicStorage, loaded: StoredTopicState, limits: TopicLimits, onIdle: () => void) {
+  constructor(
+    storage: TopicStorage,
+    loaded: StoredTopicState,
+    limits: TopicLimits,
+    onIdle: () => void,
+    writeFailed: (error: unknown) => void,
+  ) {
     this.#storage = storage
+    this.#writeFailed = writeFailed
     this.#limits = limits
     this.#alarm = loaded.alarm
     const { state } = loaded
@@ -116,7 +130,7 @@ export class StoredTopic {
     this.#firstStored = state?.events[0]?.n ?? this.topic.topic.next
     for (const [key, , at] of state?.keys ?? []) this.#useKey(key, at)
     // A new topic's epoch is stored at once: a client that got its position reconnects into the same topic.
-    if (!state) this.#storage.put<Meta>({ [META]: { epoch: this.topic.epoch, last: 0 } })
+    if (!state) this.#write(this.#storage.put<Meta>({ [META]: { epoch: this.topic.epoch, last: 0 } }))
     this.#dropExpired(Date.now())
     this.armCleanup()
   }
@@ -134,7 +148,7 @@ export class StoredTopic {
         entries[KEY + key] = [id, stored.at]
         this.#useKey(key, stored.at)
       }
-      this.#storage.put(entries)
+      this.#write(this.#storage.put(entries))
       this.#dropExpired(stored.at)
       this.armCleanup()
     }
@@ -156,13 +170,13 @@ export class StoredTopic {
   armCleanup(): void {
     const at = this.#expiresAt()
     if (at === undefined) {
-      if (this.#alarm !== null) this.#storage.deleteAlarm()
+      if (this.#alarm !== null) this.#write(this.#storage.deleteAlarm())
       this.#alarm = null
       return
     }
     if (this.#alarm !== null && this.#alarm >= at) return
     this.#alarm = Math.ceil((at + 1) / ALARM_STEP_MS) * ALARM_STEP_MS
-    this.#storage.setAlarm(this.#alarm)
+    this.#write(this.#storage.setAlarm(this.#alarm))
   }
 
   /** The cleanup alarm ran: none is set any more. */
@@ -206,6 +220,10 @@ export class StoredTopic {
   }
 
   #delete(keys: string[]): void {
-    for (let i = 0; i < keys.length; i += BATCH) this.#storage.delete(keys.slice(i, i + BATCH))
+    for (let i = 0; i < keys.length; i += BATCH) this.#write(this.#storage.delete(keys.slice(i, i + BATCH)))
+  }
+
+  #write(write: Promise<unknown>): void {
+    write.catch(this.#writeFailed)
   }
 }

@@ -9,7 +9,8 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { DurableTopics, type TopicObject } from '../../src/lib/cloudflare.ts'
-import { objectCounts } from '../../src/lib/topic-protocol.ts'
+import { topicLimits } from '../../src/lib/topic-options.ts'
+import { OBJECT_ORIGIN, objectCounts, objectQuery, PUBLISH_PATH } from '../../src/lib/topic-protocol.ts'
 import type { TopicResponseOptions } from '../../src/lib/types.ts'
 import { EventStreamReader, type ReceivedEvent } from '../support/sse-client.ts'
 
@@ -117,6 +118,26 @@ describe('DurableTopics and TopicObject in workerd', () => {
     expect(await client.take(1)).toEqual([{ type: 'message', data: 'after', lastEventId: after }])
     expect((await stored(name)).events).toEqual([1])
     await client.cancel()
+  })
+
+  it('refuses in the Worker an event too big for its object to store, and resets an object whose write fails anyway', async () => {
+    const topics = new DurableTopics(namespace)
+    const name = newTopic()
+    const first = await topics.publish(name, { data: 'stored' })
+    await expect(topics.publish(name, { data: 'x'.repeat(512 * 1024 + 1) })).rejects.toThrow(
+      'an event on Workers has at most 524288 bytes of data and type, got 524289',
+    )
+    const client = await subscribe(topics, name, first)
+    // Past the Worker's check, straight to the object: a value over storage's 2 MB.
+    const query = objectQuery(topicLimits('test'))
+    const body = JSON.stringify({ data: 'x'.repeat(2_500_000) })
+    const publish = stub(name).fetch(new Request(`${OBJECT_ORIGIN}${PUBLISH_PATH}?${query}`, { method: 'POST', body }))
+    await expect(publish).rejects.toThrow("a topic's write failed")
+    // The object reset before a byte of the event went out: its client's stream breaks, and it starts again
+    // from what it stored.
+    await expect(client.take(1)).rejects.toThrow("a topic's write failed")
+    expect(await objectCounts(namespace, name)).toEqual({ subscribers: 0, streams: 0, held: 1 })
+    expect(await topics.publish(name, { data: 'next' })).toBe(`${first.split('-')[0]}-2`)
   })
 
   it('answers a publish retried with the same Idempotency-Key with the same id, and applies it once', async () => {
