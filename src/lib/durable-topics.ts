@@ -62,10 +62,11 @@ export class DurableTopics implements TopicStore {
   /**
    * Appends `event` to topic `name` in its object and resolves to the id it
    * got, once the event is stored. A refused event (see `Topics.publish`, and
-   * here also one over 512 KiB of data and type in UTF-8, which the object
-   * could not store) throws a `TypeError` here, in the Worker, and reaches no object; an object
-   * that cannot be reached rejects with a `TopicUnavailableError` (retry with
-   * the same idempotency key: it is applied once).
+   * here also one over 512 KiB of data and type in UTF-8, more than the
+   * object can store) throws a `TypeError` here, in the Worker, and reaches
+   * no object; an object that cannot be reached rejects with a
+   * `TopicUnavailableError` (retry with the same idempotency key: it is
+   * applied once).
    */
   async publish(name: string, event: TopicEvent, options: PublishOptions = {}): Promise<string> {
     checkTopicName(name)
