@@ -55,8 +55,8 @@ export interface Published {
   stored: StoredEvent | undefined
 }
 
-// Keys remembered per topic at most, whatever the window: memory stays bounded.
-const MAX_KEYS = 10_000
+/** Idempotency keys remembered per topic at most, whatever the window: memory stays bounded. */
+export const MAX_KEYS = 10_000
 
 export class EpochTopic {
   readonly epoch: string

@@ -40,7 +40,8 @@ export function corsHeaders(
   return cors
 }
 
-function streamHeaders(cors: Record<string, string>): Record<string, string> {
+/** The headers of a stream: the SSE ones with `cors` (from {@link corsHeaders}) in place of the default CORS. */
+export function streamHeaders(cors: Record<string, string>): Record<string, string> {
   if (cors === ANY_ORIGIN) return STREAM_HEADERS as Record<string, string>
   const headers = { ...STREAM_HEADERS }
   delete headers['Access-Control-Allow-Origin']

@@ -13,6 +13,7 @@ import { eventStreamResponse } from '../lib/response.ts'
 import type { Settings } from '../lib/settings.ts'
 import { pendingTimers } from '../lib/timers.ts'
 import type { EventStreamResponseOptions, SourceContext, TopicStore } from '../lib/types.ts'
+import type { ObjectTotals } from './worker-topics.ts'
 
 // Per process (per isolate on Workers): sources started whose finally has not
 // run yet, and events the sources were asked for.
@@ -113,20 +114,26 @@ export function addDebugRoutes(
     return defaultMessage(id)
   })
 
-  // Topics held and their subscribers, where the store counts them in this process.
-  const topicCounts = () => {
-    const counted = topics as Partial<{ size: number; subscribers: number }> | undefined
+  // Topics held and their subscribers: counted by a store in this process
+  // (size, subscribers), or asked of each topic's Durable Object (counts(),
+  // whose streams run there and count as open too).
+  const topicCounts = async (): Promise<{ topics?: number; subscribers?: number; streams?: number }> => {
+    const counted = topics as
+      | Partial<{ size: number; subscribers: number; counts(): Promise<ObjectTotals> }>
+      | undefined
+    if (counted?.counts) return counted.counts()
     return counted?.size === undefined ? {} : { topics: counted.size, subscribers: counted.subscribers }
   }
-  app.get('/debug/streams', (c) =>
-    c.json({
-      open: streams.size,
+  app.get('/debug/streams', async (c) => {
+    const { streams: elsewhere = 0, ...topicsHeld } = await topicCounts()
+    return c.json({
+      open: streams.size + elsewhere,
       timers: pendingTimers(),
       sources: counts.sources,
       pulls: counts.pulls,
-      ...topicCounts(),
-    }),
-  )
+      ...topicsHeld,
+    })
+  })
   // Publishes ?count= events of ?size= bytes to a topic as fast as the store takes them: load for the tests.
   app.post('/debug/publish/:name', async (c) => {
     if (!topics) return c.text('no topic store\n', 404)

@@ -1,10 +1,17 @@
 /**
  * Cloudflare Workers entry (wrangler.toml `main`). public/ is served by
  * Workers Static Assets before the Worker runs; settings come from `[vars]`.
+ * Topics live in Durable Objects: the `TOPICS` binding of `TopicObject`,
+ * which this module exports for the runtime.
  */
 import type { Hono } from 'hono'
+import { DurableTopics } from '../lib/cloudflare.ts'
 import { parseSettings, readInteger, readPublishToken, SettingsError } from '../lib/settings.ts'
+import type { TopicNamespace } from '../lib/topic-protocol.ts'
 import { demoApp } from './demo-app.ts'
+import { WorkerTopics } from './worker-topics.ts'
+
+export { TopicObject } from '../lib/cloudflare.ts'
 
 // One app per env object: vars are fixed for the life of an isolate.
 const apps = new WeakMap<object, Hono>()
@@ -13,7 +20,16 @@ function appFor(env: Record<string, unknown>): Hono {
   let app = apps.get(env)
   if (!app) {
     const debug = readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1
-    app = demoApp(parseSettings(env), { debug, publishToken: readPublishToken(env) }).app
+    const settings = parseSettings(env)
+    const publishToken = readPublishToken(env)
+    const namespace = env.TOPICS as TopicNamespace | undefined
+    if (namespace === undefined) {
+      throw new SettingsError('TOPICS must be bound to the Durable Object class TopicObject (wrangler.toml)')
+    }
+    // Every stream of a topic runs in its object, with the settings sent along.
+    const durable = new DurableTopics(namespace, { history: settings.topicHistory, historyMs: settings.topicHistoryMs })
+    const topics = new WorkerTopics(durable, namespace, debug)
+    app = demoApp(settings, { debug, publishToken, topics }).app
     apps.set(env, app)
   }
   return app

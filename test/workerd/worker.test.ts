@@ -1,5 +1,5 @@
 import { createExecutionContext } from 'cloudflare:test'
-import { exports } from 'cloudflare:workers'
+import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { eventStreamResponse } from '../../src/lib/response.ts'
 import worker from '../../src/servers/worker.ts'
@@ -54,7 +54,7 @@ describe('the Worker in workerd', () => {
   it('stops the stream when the request signal aborts', async () => {
     const client = new AbortController()
     const request = new IncomingRequest('http://example.com/events', { signal: client.signal })
-    const res = await worker.fetch(request, { SSE_INTERVAL_MS: '20' }, createExecutionContext())
+    const res = await worker.fetch(request, { SSE_INTERVAL_MS: '20', TOPICS: env.TOPICS }, createExecutionContext())
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     await reader.read() // retry
     await reader.read() // frame 1
