@@ -74,6 +74,16 @@ function busyResponse(
 }
 
 /**
+ * The answer to an SSE request that cannot be served now (a topic store that
+ * cannot be reached): as past the cap, `EventSource` gets a 200 holding only
+ * `retry:` (its option, else 1 s) and comes back then; other clients get 503.
+ */
+export function unavailableResponse(request: Request, options: EventStreamResponseOptions, reason: string): Response {
+  const cors = corsHeaders(options)
+  return busyResponse(request, streamHeaders(cors), cors, options.retry ?? 1000, reason)
+}
+
+/**
  * Answers one SSE request with the events of `source`: a `Response` whose
  * body is a pull-based stream (see {@link createEventStream}), with the SSE
  * headers (`text/event-stream`, `no-cache, no-transform`, CORS,

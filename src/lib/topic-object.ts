@@ -31,6 +31,7 @@ import {
   type TopicObjectCounts,
 } from './topic-protocol.ts'
 import { loadTopic, StoredTopic, type StoredTopicState, type TopicObjectState } from './topic-storage.ts'
+import type { StreamEnd } from './types.ts'
 
 const NOTHING_STORED: StoredTopicState = { state: undefined, alarm: null }
 
@@ -53,6 +54,8 @@ export class TopicObject extends DurableObject<unknown> {
   #topic: StoredTopic | undefined
   // The object's own streams: counted for the debug route, never capped.
   readonly #streams = new StreamRegistry()
+  // Bound once: every stream's onEnd.
+  readonly #ended = (end: StreamEnd) => this.onStreamEnd(end)
 
   /** Called by the runtime with the object's `ctx` and `env` (which it does not use). */
   constructor(ctx: ConstructorParameters<typeof DurableObject>[0], env: unknown) {
@@ -79,6 +82,13 @@ export class TopicObject extends DurableObject<unknown> {
     }
     return new Response('not a request of DurableTopics\n', { status: 404 })
   }
+
+  /**
+   * Called once when a stream of this object ends, as `onEnd` is elsewhere
+   * (a function cannot travel from the Worker to the object): override it in
+   * a subclass to log or count. Does nothing by default.
+   */
+  protected onStreamEnd(_end: StreamEnd): void {}
 
   /** The cleanup alarm: deletes the topic's storage if nobody reads it (what it held has expired by then). */
   async alarm(): Promise<void> {
@@ -122,6 +132,7 @@ export class TopicObject extends DurableObject<unknown> {
       retry: queryInteger(query, 'retry'),
       keepAliveMs: queryInteger(query, 'keepAliveMs'),
       streams: this.#streams,
+      onEnd: this.#ended,
     })
   }
 

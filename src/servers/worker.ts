@@ -5,13 +5,20 @@
  * which this module exports for the runtime.
  */
 import type { Hono } from 'hono'
-import { DurableTopics } from '../lib/cloudflare.ts'
+import { logStreamEnd } from '../lib/app.ts'
+import { DurableTopics, TopicObject as LibraryTopicObject } from '../lib/cloudflare.ts'
 import { parseSettings, readInteger, readPublishToken, SettingsError } from '../lib/settings.ts'
 import type { TopicNamespace } from '../lib/topic-protocol.ts'
+import type { StreamEnd } from '../lib/types.ts'
 import { demoApp } from './demo-app.ts'
 import { WorkerTopics } from './worker-topics.ts'
 
-export { TopicObject } from '../lib/cloudflare.ts'
+/** The topics' Durable Object, logging each stream's end as the Worker's own streams do. */
+export class TopicObject extends LibraryTopicObject {
+  protected override onStreamEnd(end: StreamEnd): void {
+    logStreamEnd(end)
+  }
+}
 
 // One app per env object: vars are fixed for the life of an isolate.
 const apps = new WeakMap<object, Hono>()

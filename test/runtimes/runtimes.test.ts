@@ -239,7 +239,14 @@ describe.each(standaloneRuntimes)('%s: limits, failures and shutdown', (runtime)
 
       client.abort()
       await server.waitForOutput(/"reason":"cancelled"/)
-      expect(await (await get('debug/streams')).json()).toEqual({ open: 0, timers: 0, sources: 0, pulls: 0 })
+      expect(await (await get('debug/streams')).json()).toEqual({
+        open: 0,
+        timers: 0,
+        sources: 0,
+        pulls: 0,
+        topics: 0,
+        subscribers: 0,
+      })
       const again = await get('events')
       expect(again.status).toBe(200)
       await again.body?.cancel()

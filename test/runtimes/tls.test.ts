@@ -149,7 +149,14 @@ describe.each(standaloneRuntimes)('%s over HTTP/2: cap, disconnects, shutdown', 
       expect(match[1]).toBe('cancelled')
       expect(Number(match[2])).toBeLessThan(5)
       const debug = await h2Request(session, '/debug/streams')
-      expect(JSON.parse(await h2Text(debug.stream))).toEqual({ open: 0, timers: 0, sources: 0, pulls: 0 })
+      expect(JSON.parse(await h2Text(debug.stream))).toEqual({
+        open: 0,
+        timers: 0,
+        sources: 0,
+        pulls: 0,
+        topics: 0,
+        subscribers: 0,
+      })
       const again = await h2Request(session, '/events')
       expect(again.status).toBe(200)
       expect(session.closed).toBe(false)
