@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { ServerSentEvent } from '../../src/lib/encoder.ts'
 import { createEventStream } from '../../src/lib/event-stream.ts'
 import { Topics } from '../../src/lib/topics.ts'
 import type { SourceContext, StreamEnd } from '../../src/lib/types.ts'
@@ -217,8 +218,9 @@ describe('many topics', () => {
     // Each subscribed once, as the stream would (its source function, then return() when the client leaves).
     const context: SourceContext = { lastEventId: undefined, signal: new AbortController().signal }
     for (let i = 0; i < 50_000; i++) {
-      const source = topics.subscribe(`subscribed-${i}`) as (context: SourceContext) => AsyncIterator<unknown>
-      await source(context).return?.()
+      const source = topics.subscribe(`subscribed-${i}`)
+      if (typeof source !== 'function') throw new TypeError('a topic source is a function of the client')
+      await (source(context) as AsyncIterableIterator<ServerSentEvent>).return?.()
     }
     expect(topics.size).toBe(50_000)
     vi.advanceTimersByTime(2_000)
