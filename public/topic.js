@@ -91,26 +91,19 @@ function showEvent(event) {
   show(item, event.lastEventId)
 }
 
-/** The gap event: `{ reason, oldest, latest }`, and the stream goes on after `latest`. */
-function showGap(event) {
-  let info
-  try {
-    info = JSON.parse(event.data)
-  } catch {
-    info = {}
-  }
-  const reason = typeof info.reason === 'string' ? info.reason : 'no reason given'
+/** The notice of a gap event (`id`: where the stream goes on from; `oldest`: the oldest id held, or null). */
+function showGap(id, reason, oldest) {
   const item = document.createElement('li')
   item.className = 'gap'
   item.dataset.reason = reason
   const why = Object.hasOwn(GAP_REASONS, reason) ? GAP_REASONS[reason] : 'the server gave no reason this page knows'
-  const oldest = typeof info.oldest === 'string' ? `the oldest held is ${info.oldest}` : 'none is held'
-  const text = span('data', ` (${reason}): ${why}. Live events follow; ${oldest}.`)
+  const held = typeof oldest === 'string' ? `the oldest held is ${oldest}` : 'none is held'
+  const text = span('data', ` (${reason}): ${why}. Live events follow; ${held}.`)
   const title = document.createElement('strong')
   title.textContent = 'Events were missed'
   text.prepend(title)
-  item.append(arrival(), span('type', 'gap'), text, span('id', event.lastEventId))
-  show(item, event.lastEventId)
+  item.append(arrival(), span('type', 'gap'), text, span('id', id))
+  show(item, id)
 }
 
 /** Opens the stream: the last held events, or, after a pause, the events after the last one shown. */
@@ -120,7 +113,11 @@ function open() {
   source = new EventSource(url)
   source.addEventListener('open', () => showState('open'))
   for (const type of ['message', ...types]) source.addEventListener(type, showEvent)
-  source.addEventListener('gap', showGap)
+  source.addEventListener('gap', (event) => {
+    // Events were missed: say so (an app would reload its state here); live events follow.
+    const { reason, oldest } = JSON.parse(event.data)
+    showGap(event.lastEventId, reason, oldest)
+  })
   source.addEventListener('error', () => {
     // CLOSED: the server answered with something that is not an event stream,
     // and the browser gave up; CONNECTING: it tries again after the retry time.
