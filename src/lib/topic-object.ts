@@ -19,7 +19,8 @@
 import { DurableObject } from 'cloudflare:workers'
 import { StreamRegistry } from './registry.ts'
 import { eventStreamResponse } from './response.ts'
-import type { TopicLimits } from './topic-options.ts'
+import type { PublishOptions, TopicEvent } from './topic-event.ts'
+import { type TopicLimits, topicLimits } from './topic-options.ts'
 import {
   COUNTS_PATH,
   lastOf,
@@ -89,6 +90,16 @@ export class TopicObject extends DurableObject<unknown> {
    * a subclass to log or count. Does nothing by default.
    */
   protected onStreamEnd(_end: StreamEnd): void {}
+
+  /**
+   * Publishes from inside the object (a subclass's own route or alarm), as a
+   * publish through `DurableTopics` does but without its round trip: returns
+   * the id. The topic's limits are those of the object's first request since
+   * it started, or the defaults before any.
+   */
+  protected publish(event: TopicEvent, options: PublishOptions = {}): string {
+    return this.#open(topicLimits('TopicObject')).publish(event, options)
+  }
 
   /** The cleanup alarm: deletes the topic's storage if nobody reads it (what it held has expired by then). */
   async alarm(): Promise<void> {

@@ -3,11 +3,13 @@
  * give every store but the app's registry and log line (`streams`, `onEnd`),
  * which cannot follow a stream that runs in its Durable Object. With the
  * debug routes on, it remembers the names it served, so that `/debug/streams`
- * can ask their objects what they hold (subscribers back to 0 when clients leave).
+ * can ask their objects what they hold (subscribers back to 0 when clients leave),
+ * and `/debug/publish` has the object publish a flood itself (worker.ts).
  */
 import type { DurableTopics } from '../lib/durable-topics.ts'
 import type { PublishOptions, TopicEvent } from '../lib/topic-event.ts'
-import { objectCounts, type TopicNamespace } from '../lib/topic-protocol.ts'
+import type { TopicLimits } from '../lib/topic-options.ts'
+import { OBJECT_ORIGIN, objectCounts, objectQuery, type TopicNamespace } from '../lib/topic-protocol.ts'
 import type { TopicResponseOptions, TopicStore } from '../lib/types.ts'
 
 /** What `/debug/streams` adds for topics whose streams run in Durable Objects. */
@@ -20,15 +22,20 @@ export interface ObjectTotals {
   streams: number
 }
 
+/** The object's debug path that publishes `count` events itself (worker.ts). */
+export const FLOOD_PATH = '/debug/flood'
+
 export class WorkerTopics implements TopicStore {
   readonly #topics: DurableTopics
   readonly #namespace: TopicNamespace
+  readonly #limits: TopicLimits
   // Only with the debug routes: names served, for counts().
   readonly #names: Set<string> | undefined
 
-  constructor(topics: DurableTopics, namespace: TopicNamespace, debug: boolean) {
+  constructor(topics: DurableTopics, namespace: TopicNamespace, limits: TopicLimits, debug: boolean) {
     this.#topics = topics
     this.#namespace = namespace
+    this.#limits = limits
     this.#names = debug ? new Set() : undefined
   }
 
@@ -53,5 +60,18 @@ export class WorkerTopics implements TopicStore {
       totals.streams += streams
     }
     return totals
+  }
+
+  /**
+   * Has topic `name`'s object publish `count` events of `size` bytes itself
+   * (debug routes only): 20,000 publishes each a round trip from the Worker
+   * would take minutes under wrangler dev, each one waiting for its write.
+   */
+  async flood(name: string, count: number, size: number): Promise<{ last: string }> {
+    this.#names?.add(name)
+    const query = objectQuery(this.#limits, { count, size })
+    const stub = this.#namespace.get(this.#namespace.idFromName(name))
+    const answer = await stub.fetch(new Request(`${OBJECT_ORIGIN}${FLOOD_PATH}?${query}`, { method: 'POST' }))
+    return { last: ((await answer.json()) as { id: string }).id }
   }
 }
