@@ -8,7 +8,7 @@
  * it is back.
  */
 import process from 'node:process'
-import { Redis } from 'ioredis'
+import type { Redis as RedisClient } from 'ioredis'
 import { RedisTopics } from '../lib/redis-topics.ts'
 import { type Settings, SettingsError } from '../lib/settings.ts'
 
@@ -55,7 +55,9 @@ export async function connectRedis(url: URL, settings: Settings): Promise<RedisC
   // Named so that CLIENT LIST tells this process's connections apart (the reader's adds ":reader");
   // their addresses tell machines apart.
   const name = `edge-sse:${process.pid}`
-  const redis = new Redis(url.href, {
+  // Loaded only with REDIS_URL: a server without it does not pay for the client.
+  const { Redis } = await import('ioredis')
+  const redis: RedisClient = new Redis(url.href, {
     connectionName: name,
     lazyConnect: true,
     connectTimeout: CONNECT_MS,

@@ -306,6 +306,21 @@ describe('subscribe', () => {
     expect([topics.size, topics.subscribers]).toEqual([20, 100])
   })
 
+  it('reads a topic as soon as its first client comes, even while the reader is blocked on others', async () => {
+    const [publisher, here] = [await store(), await store()]
+    const [quiet, busy] = [topic(), topic()]
+    const first = await liveClient(here, quiet)
+    await publisher.publish(quiet, { data: 'read' })
+    expect(datas(await first.take(1))).toEqual(['read'])
+    // The reader is blocked on the quiet topic (for 5 s at a time) when the second one comes.
+    const client = await liveClient(here, busy)
+    const started = performance.now()
+    const id = await publisher.publish(busy, { data: 'now' })
+    expect(await client.take(1)).toEqual([{ type: 'message', data: 'now', lastEventId: id }])
+    // Interrupted (CLIENT UNBLOCK), not read when the block timed out.
+    expect(performance.now() - started).toBeLessThan(2500)
+  })
+
   it('stops reading a topic here when its last client here leaves', async () => {
     const topics = await store()
     const [one, two] = [await liveClient(topics, topic()), await liveClient(topics, topic())]
