@@ -16,11 +16,5 @@
  * @module
  */
 
-// The types its API names, so that this entry documents itself (they are the main entry's too).
-export type { ServerSentEvent } from './encoder.ts'
 export { RedisTopics, type RedisTopicsOptions } from './redis-topics.ts'
-export type { StreamRegistry, StreamRegistryOptions } from './registry.ts'
-export type { PublishOptions, TopicEvent } from './topic-event.ts'
-export type { TopicsOptions } from './topic-options.ts'
 export { TopicUnavailableError } from './topic-unavailable.ts'
-export type * from './types.ts'
