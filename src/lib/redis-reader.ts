@@ -156,6 +156,7 @@ export class RedisReader {
       for (const [stream, entries] of reply ?? []) this.#source.deliver(stream, entries, session)
     }
   }
+
   // CLIENT UNBLOCK may reach Redis before the read it is meant for (two
   // connections, no order between them): then it finds nothing blocked, and
   // is sent again, a little later each time, until that read has returned.

@@ -162,7 +162,7 @@ export class RedisTopics implements TopicStore {
       const mirror = this.#mirror(stream)
       if (mirror.topic) {
         const started = mirror.subscribe(lastEventId, last, fetch)
-        // A fetch first: its cursor holds the topic meanwhile.
+        // A fetch first: the topic is held meanwhile.
         return started instanceof Cursor ? started : new PendingIterator(started)
       }
       // The first subscribers wait for the topic's history; they hold it until then.
