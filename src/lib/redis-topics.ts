@@ -12,7 +12,7 @@
 import type { Redis } from 'ioredis'
 import { Cursor } from './cursor.ts'
 import { PendingIterator } from './pending-iterator.ts'
-import { command, whenReady } from './redis-client.ts'
+import { checkReady, command, whenReady } from './redis-client.ts'
 import { readEntry } from './redis-entries.ts'
 import { type FetchRange, RedisMirror } from './redis-mirror.ts'
 import { type ReaderSource, RedisReader } from './redis-reader.ts'
@@ -179,9 +179,16 @@ export class RedisTopics implements TopicStore {
     }
   }
 
-  /** Answers `request` with the event stream of topic `name`: `eventStreamResponse` of {@link subscribe}. */
+  /**
+   * Answers `request` with the event stream of topic `name`: `eventStreamResponse`
+   * of {@link subscribe}. While Redis is away, a topic this process holds is
+   * still served from what it holds; one it does not hold throws a
+   * `TopicUnavailableError` (the demo then tells the client to come back).
+   */
   response(request: Request, name: string, options: TopicResponseOptions = {}): Response {
-    return eventStreamResponse(request, this.subscribe(name, options), options)
+    const source = this.subscribe(name, options)
+    if (!this.#mirrors.get(this.#stream(name))?.topic) checkReady(this.#redis)
+    return eventStreamResponse(request, source, options)
   }
 
   /**

@@ -377,7 +377,10 @@ describe('Redis restarts under open streams', () => {
     expect(datas(await client.take(1))).toEqual(['e1'])
 
     await redis.stop()
-    await disconnected(publishClient)
+    await Promise.all([disconnected(publishClient), disconnected(clientOf(here))])
+    // While Redis is away: a topic held here is still served from memory, one that is not is unavailable.
+    expect(await subscribe(here, name, '0-0').take(1)).toEqual([{ type: 'message', data: 'e1', lastEventId: first }])
+    expect(() => here.response(new Request('http://test/'), topic())).toThrow(TopicUnavailableError)
     const refused = publisher.publish(name, { data: 'lost' })
     await expect(refused).rejects.toThrow(TopicUnavailableError)
     await expect(refused).rejects.toThrow(/^Redis is not connected/)

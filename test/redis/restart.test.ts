@@ -72,13 +72,27 @@ describe('Redis restarts under open streams', () => {
       expect(res.headers.get('retry-after')).toBe('1')
       expect(await res.text()).toMatch(/^Redis is not connected \(client status: \w+\)\n$/)
     })
+    // A topic a server holds is served from memory; one it does not hold is unavailable, as when the server is full.
+    const fromMemory = subscribe(bun, 'outage', before[0]).then(async (client) => {
+      expect(await client.reader.take(2)).toEqual(['b', 'c'].map((data, i) => message(data, before[i + 1] as string)))
+      client.close()
+    })
+    const unavailable = instances.map(async (server) => {
+      const plain = await fetch(new URL('topics/elsewhere', server.url))
+      expect([plain.status, plain.headers.get('retry-after')]).toEqual([503, '3'])
+      const eventSource = await fetch(new URL('topics/elsewhere', server.url), {
+        headers: { Accept: 'text/event-stream' },
+      })
+      expect(eventSource.status).toBe(200)
+      expect(await eventSource.text()).toMatch(/^retry: 3000\n\n: Redis is not connected/)
+    })
     const keptAlive = clients.map(async ({ reader }) => {
       const from = reader.chunks.length
       const since = () => reader.chunks.slice(from).map(decode).join('')
       while (since() === '') expect(await reader.readChunk()).toBe(true)
       expect(since()).toMatch(/^(:\n)+$/)
     })
-    await Promise.all([...refusals, ...keptAlive])
+    await Promise.all([...refusals, fromMemory, ...unavailable, ...keptAlive])
 
     // The clients read on, as browsers do, while Redis comes back.
     const reading = clients.map(({ reader }) => reader.take(3))
