@@ -46,12 +46,15 @@ describe('npm pack', () => {
     expect(manifest.exports).toEqual({
       '.': { types: './dist/index.d.ts', default: './dist/index.js' },
       './cloudflare': { types: './dist/cloudflare.d.ts', default: './dist/cloudflare.js' },
+      './redis': { types: './dist/redis.d.ts', default: './dist/redis.js' },
     })
-    expect(manifest.peerDependencies).toEqual({ hono: '^4.0.0' })
+    // ioredis only for edge-sse/redis: optional, so npm installs it only for those who add it.
+    expect(manifest.peerDependencies).toEqual({ hono: '^4.0.0', ioredis: '^6.1.0' })
+    expect(manifest.peerDependenciesMeta).toEqual({ ioredis: { optional: true } })
     expect(manifest.dependencies).toBeUndefined()
   })
 
-  it('has code and declarations that import only hono, .js files that exist, and cloudflare:workers for the Durable Object', () => {
+  it('has code and declarations that import only hono and .js files that exist, cloudflare:workers for the Durable Object, and ioredis types for the Redis store', () => {
     const dist = join(current, 'node_modules/edge-sse/dist')
     const shipped = new Set(readdirSync(dist))
     for (const file of shipped) {
@@ -59,8 +62,14 @@ describe('npm pack', () => {
       expect(typeReferenceDirectives, file).toEqual([])
       for (const { fileName } of importedFiles) {
         if (!fileName.startsWith('.')) {
-          // The one runtime import, of edge-sse/cloudflare alone (the main entry's are checked in imports.test.ts).
-          expect(fileName, file).toBe(file.startsWith('topic-object.') ? 'cloudflare:workers' : 'hono')
+          // The one runtime import, of edge-sse/cloudflare alone (the main entry's are checked in imports.test.ts);
+          // the Redis store takes the user's client: its type, never its code.
+          const allowed = file.startsWith('topic-object.')
+            ? ['cloudflare:workers']
+            : /^redis[\w-]*\.d\.ts$/.test(file)
+              ? ['hono', 'ioredis']
+              : ['hono']
+          expect(allowed, file).toContain(fileName)
           continue
         }
         // tsc rewrites './x.ts' in the JavaScript only; the build does it in the declarations too.
@@ -113,7 +122,11 @@ describe.concurrent('JSR', () => {
   it('has every export documented (deno doc --lint)', async () => {
     // --no-npm: Deno 2.9 flags hono's own types as private to us when it
     // finds hono in node_modules (denoland/deno#27364); only our files count.
-    await run(bin('deno'), ['doc', '--lint', '--no-npm', 'src/lib/index.ts', 'src/lib/cloudflare.ts'], repoRoot)
+    await run(
+      bin('deno'),
+      ['doc', '--lint', '--no-npm', 'src/lib/index.ts', 'src/lib/cloudflare.ts', 'src/lib/redis.ts'],
+      repoRoot,
+    )
   })
 
   it('publishes src/lib, README and LICENSE only, without slow types (deno publish --dry-run)', async ({ expect }) => {
