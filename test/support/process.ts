@@ -47,7 +47,10 @@ export function watchProcess(child: ChildProcess, name: string): WatchedProcess 
       const check = () => {
         const match = text.match(test)
         if (match) settle(() => resolve(match))
-        else if (hasExited) settle(() => reject(new Error(`${name} exited before printing ${test}:\n${text}`)))
+        else if (hasExited) {
+          const how = child.signalCode ? `on ${child.signalCode}` : `with code ${child.exitCode}`
+          settle(() => reject(new Error(`${name} exited ${how} before printing ${test}:\n${text}`)))
+        }
       }
       const timer = setTimeout(
         () => settle(() => reject(new Error(`${name} did not print ${test} in ${timeoutMs} ms:\n${text}`))),
