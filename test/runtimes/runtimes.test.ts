@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLOCK_ROUNDING_MS, rawRequest, readEvents, readTimed, timedBlocks } from '../support/http.ts'
+import { rawRequest, readEvents } from '../support/http.ts'
 import { type RunningServer, runtimes, spawnServer, standaloneRuntimes, startServer } from '../support/servers.ts'
+import { CLOCK_ROUNDING_MS, readTimed, timedBlocks } from '../support/timed-read.ts'
 
 const INTERVAL_MS = 100
 const frame = (n: number) => `id: ${n}\ndata: Message ${n}\n\n`

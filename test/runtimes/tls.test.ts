@@ -9,8 +9,8 @@ import { connect as connectTcp } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeCert, type TestCert, tlsEnv } from '../support/certs.ts'
-import { CLOCK_ROUNDING_MS, timedBlocks } from '../support/http.ts'
 import { type RunningServer, spawnServer, standaloneRuntimes, startServer } from '../support/servers.ts'
+import { CLOCK_ROUNDING_MS, timedBlocks } from '../support/timed-read.ts'
 import { h2Connect, h2Request, h2Text, h2Timed, https1Agent, https1Get } from '../support/tls-clients.ts'
 
 const INTERVAL_MS = 100

@@ -6,7 +6,7 @@
 import { type ClientHttp2Session, type ClientHttp2Stream, connect, type IncomingHttpHeaders } from 'node:http2'
 import { Agent, type AgentOptions, request as httpsRequest, type RequestOptions } from 'node:https'
 import type { TLSSocket } from 'node:tls'
-import type { Chunk } from './http.ts'
+import type { Chunk } from './timed-read.ts'
 
 /** Opens an HTTP/2 session to `url`, resolving once TLS and ALPN are done. */
 export function h2Connect(url: string, ca: string): Promise<ClientHttp2Session> {
