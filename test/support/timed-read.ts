@@ -39,6 +39,19 @@ export function timedBlocks(chunks: Chunk[]): Chunk[] {
   return blocks
 }
 
+/** When the last byte of each match of `pattern` (a global RegExp) in the whole read arrived. */
+export function arrivals(chunks: Chunk[], pattern: RegExp): number[] {
+  const text = chunks.map((chunk) => chunk.text).join('')
+  return [...text.matchAll(pattern)].map((match) => {
+    let last = match.index + match[0].length - 1
+    for (const chunk of chunks) {
+      if (last < chunk.text.length) return chunk.at
+      last -= chunk.text.length
+    }
+    throw new Error('unreachable: every match lies within the chunks')
+  })
+}
+
 /**
  * How early a frame may arrive against its exact due time: servers round
  * Date.now() and timer delays to whole milliseconds, once each.
