@@ -20,6 +20,7 @@ export interface WatchedProcess {
 
 /** Watches `child`, named `name` in error messages. */
 export function watchProcess(child: ChildProcess, name: string): WatchedProcess {
+  const startedAt = performance.now()
   let text = ''
   let hasExited = false
   const watchers = new Set<() => void>()
@@ -49,7 +50,10 @@ export function watchProcess(child: ChildProcess, name: string): WatchedProcess 
         if (match) settle(() => resolve(match))
         else if (hasExited) {
           const how = child.signalCode ? `on ${child.signalCode}` : `with code ${child.exitCode}`
-          settle(() => reject(new Error(`${name} exited ${how} before printing ${test}:\n${text}`)))
+          const after = Math.round(performance.now() - startedAt)
+          settle(() =>
+            reject(new Error(`${name} exited ${how} ${after} ms after its start, before printing ${test}:\n${text}`)),
+          )
         }
       }
       const timer = setTimeout(
