@@ -81,7 +81,9 @@ describe('npm pack', () => {
   })
 })
 
-describe.concurrent('a strict TypeScript consumer', () => {
+// One check at a time (not describe.concurrent): each is seconds of CPU, and
+// side by side on two cores every test's timeout would pay for all of them.
+describe('a strict TypeScript consumer', () => {
   // On the repo's hono: hono 4.0.0's own declarations fail skipLibCheck: false
   // (a duplicate `render` in context.d.ts, and DOM types without lib DOM).
   it('type-checks app.ts and node.ts with Node types, skipLibCheck off', async () => {
@@ -118,7 +120,7 @@ describe.concurrent('a strict TypeScript consumer', () => {
   })
 })
 
-describe.concurrent('JSR', () => {
+describe('JSR', () => {
   it('has every export documented (deno doc --lint)', async () => {
     // --no-npm: Deno 2.9 flags hono's own types as private to us when it
     // finds hono in node_modules (denoland/deno#27364); only our files count.
