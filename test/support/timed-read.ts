@@ -2,6 +2,7 @@
  * Reading a stream with the time each part arrived, and what the tests may
  * conclude from those times. No Node import: the workerd tests use it too.
  */
+import { expect } from 'vitest'
 
 export interface Chunk {
   text: string
@@ -57,3 +58,22 @@ export function arrivals(chunks: Chunk[], pattern: RegExp): number[] {
  * Date.now() and timer delays to whole milliseconds, once each.
  */
 export const CLOCK_ROUNDING_MS = 2
+
+/**
+ * Checks a timed read of the demo's stream: the retry field alone first,
+ * then `frames` in order. Frame k is due k intervals after the stream
+ * started, and it started after the request was sent: never earlier. Under
+ * load a frame leaves late and the next catches up on the schedule, so the
+ * gaps between frames have no lower bound; their times since the request do.
+ * And not one burst at the end: only a server that holds frames back (or a
+ * stall of every interval but one) has the client read the first and last together.
+ */
+export function expectOnSchedule(chunks: Chunk[], retry: string, frames: string[], intervalMs: number): void {
+  expect(chunks[0]?.text).toBe(retry)
+  const blocks = timedBlocks(chunks)
+  expect(blocks.map((block) => block.text)).toEqual([retry, ...frames])
+  for (let k = 1; k <= frames.length; k++) {
+    expect(blocks[k]?.at).toBeGreaterThanOrEqual(k * intervalMs - CLOCK_ROUNDING_MS)
+  }
+  expect(blocks[1]?.at).toBeLessThan(blocks[frames.length]?.at as number)
+}
