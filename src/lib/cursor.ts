@@ -8,6 +8,7 @@
  */
 import type { ServerSentEvent } from './encoder.ts'
 import { gapEvent } from './gap.ts'
+import { KEEP_ALIVE } from './keep-alive.ts'
 import type { Topic, Waiter } from './topic.ts'
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined })
@@ -19,6 +20,8 @@ export class Cursor implements AsyncIterableIterator<ServerSentEvent>, Waiter {
   #seq: number
   #opening: Result | undefined
   #done = false
+  // The topic's keep-alives when this cursor began to wait.
+  #beats = 0
   #fulfil: ((result: Result) => void) | undefined
   // What next() returns while waiting: a thenable made once per cursor, not a promise per pull.
   readonly #pending: PromiseLike<Result> = {
@@ -44,15 +47,16 @@ export class Cursor implements AsyncIterableIterator<ServerSentEvent>, Waiter {
   next(): Promise<Result> {
     const result = this.#read()
     if (result) return result as unknown as Promise<Result>
+    this.#beats = this.#topic.beats
     this.#topic.wait(this)
     return this.#pending as Promise<Result>
   }
 
-  /** The topic has moved on: hand the waiting stream what is there now. */
+  /** The topic has moved on, or a keep-alive is due: hand the waiting stream what is there now. */
   wake(): void {
     const fulfil = this.#fulfil
     if (!fulfil) return
-    const result = this.#read()
+    const result = this.#read() ?? (this.#beats === this.#topic.beats ? undefined : KEEP_ALIVE)
     if (!result) {
       this.#topic.wait(this)
       return

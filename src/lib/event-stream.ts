@@ -11,6 +11,7 @@
  * never settle, so nothing here waits for one.
  */
 import { checkRetry, encodeComment, encodeEvent, type ServerSentEvent } from './encoder.ts'
+import { KEEP_ALIVE } from './keep-alive.ts'
 import { track, untrack } from './registry.ts'
 import { armed, now } from './timers.ts'
 import type { CreateEventStreamOptions, EndReason, EventStreamOptions, SourceContext, StreamSource } from './types.ts'
@@ -244,6 +245,12 @@ export class EventPump {
     if (result.done) {
       this.#sourceDone = true
       this.#end('complete')
+      return
+    }
+    // Handed over only to a stream waiting for its next event: its queue is empty.
+    if (result === KEEP_ALIVE) {
+      this.#controller.enqueue(COMMENT)
+      this.#lastWrite = now()
       return
     }
     let frame: Uint8Array

@@ -40,6 +40,8 @@ export class RedisMirror {
   topic: Topic | undefined
   /** Subscribers that wait for the snapshot. */
   waiting = 0
+  /** The topic's one keep-alive period for its streams ({@link Topic.heartbeatMs}), kept until the topic exists. */
+  heartbeatMs = 0
   /** Settles once the snapshot is in (or could not be read): set by the store that reads it. */
   loaded: Promise<void> = Promise.resolve()
   // The reader's session in which this mirror is known to have followed the
@@ -70,6 +72,7 @@ export class RedisMirror {
     const base = entries[0]?.prev ?? lastId
     const topic = new Topic(this.#limits, isStreamId(base) ? base : STREAM_START, 1, this.#onIdle)
     for (const { event, at } of entries) topic.append(event, at)
+    topic.heartbeatMs = this.heartbeatMs
     this.topic = topic
     this.#session = session
   }

@@ -25,7 +25,7 @@ import {
   type PublishOptions,
   type TopicEvent,
 } from './topic-event.ts'
-import { checkInteger, type TopicLimits, type TopicsOptions, topicLimits } from './topic-options.ts'
+import { checkInteger, checkKeepAlive, type TopicLimits, type TopicsOptions, topicLimits } from './topic-options.ts'
 import { TopicUnavailableError } from './topic-unavailable.ts'
 import type { StreamSource, SubscribeOptions, TopicResponseOptions, TopicStore } from './types.ts'
 
@@ -154,12 +154,20 @@ export class RedisTopics implements TopicStore {
    * until it is back; its stream is open meanwhile).
    */
   subscribe(name: string, options: SubscribeOptions = {}): StreamSource {
+    return this.#clientSource(name, options.last, 0)
+  }
+
+  #clientSource(name: string, last = 0, heartbeatMs: number): StreamSource {
     checkTopicName(name)
-    const last = checkInteger('subscribe', 'last', options.last ?? 0, 0, this.#limits.history)
+    checkInteger('subscribe', 'last', last, 0, this.#limits.history)
     const stream = this.#stream(name)
     const fetch = this.#fetchRange(stream)
     return ({ lastEventId }) => {
       const mirror = this.#mirror(stream)
+      if (heartbeatMs > 0) {
+        mirror.heartbeatMs = heartbeatMs
+        if (mirror.topic) mirror.topic.heartbeatMs = heartbeatMs
+      }
       if (mirror.topic) {
         const started = mirror.subscribe(lastEventId, last, fetch)
         // A fetch first: the topic is held meanwhile.
@@ -186,9 +194,11 @@ export class RedisTopics implements TopicStore {
    * `TopicUnavailableError` (the demo then tells the client to come back).
    */
   response(request: Request, name: string, options: TopicResponseOptions = {}): Response {
-    const source = this.subscribe(name, options)
+    // One keep-alive timer for the topic's streams in this process, not one each.
+    const keepAliveMs = checkKeepAlive('RedisTopics', options.keepAliveMs)
+    const source = this.#clientSource(name, options.last, keepAliveMs)
     if (!this.#mirrors.get(this.#stream(name))?.topic) checkReady(this.#redis)
-    return eventStreamResponse(request, source, options)
+    return eventStreamResponse(request, source, { ...options, keepAliveMs: 0 })
   }
 
   /**

@@ -20,7 +20,7 @@ import { DurableObject } from 'cloudflare:workers'
 import { StreamRegistry } from './registry.ts'
 import { eventStreamResponse } from './response.ts'
 import type { PublishOptions, TopicEvent } from './topic-event.ts'
-import { type TopicLimits, topicLimits } from './topic-options.ts'
+import { checkKeepAlive, type TopicLimits, topicLimits } from './topic-options.ts'
 import {
   COUNTS_PATH,
   lastOf,
@@ -137,11 +137,13 @@ export class TopicObject extends DurableObject<unknown> {
     const limits = limitsOf(query)
     const last = lastOf(query, limits.history)
     const topic = this.#open(limits)
-    // The request's signal aborts when the client has gone (enable_request_signal), once
-    // something is written to it: a keep-alive at the latest. Its cursor is released then.
+    // One keep-alive timer for the topic, not one per stream: an object may have at most
+    // 10,000 timers. The request's signal aborts when the client has gone (enable_request_signal),
+    // once something is written to it: a keep-alive at the latest. Its cursor is released then.
+    topic.topic.topic.heartbeatMs = checkKeepAlive('TopicObject', queryInteger(query, 'keepAliveMs'))
     return eventStreamResponse(request, ({ lastEventId }) => topic.subscribe(lastEventId, last), {
       retry: queryInteger(query, 'retry'),
-      keepAliveMs: queryInteger(query, 'keepAliveMs'),
+      keepAliveMs: 0,
       streams: this.#streams,
       onEnd: this.#ended,
     })

@@ -37,3 +37,11 @@ export function topicLimits(owner: string, options: TopicsOptions = {}): TopicLi
     idempotencyMs: checkInteger(owner, 'idempotencyMs', options.idempotencyMs ?? 300_000, 0, MAX_MS),
   }
 }
+
+/**
+ * A stream's `keepAliveMs` (default 15000), checked here when the stream
+ * itself will not see it: a topic keeps its streams alive with one timer.
+ */
+export function checkKeepAlive(owner: string, keepAliveMs = 15_000): number {
+  return checkInteger(owner, 'keepAliveMs', keepAliveMs, 0, MAX_MS)
+}

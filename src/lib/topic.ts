@@ -11,6 +11,7 @@
  */
 import type { ServerSentEvent } from './encoder.ts'
 import type { GapReason } from './gap.ts'
+import { armed } from './timers.ts'
 
 /** One held event. */
 export interface HeldEvent {
@@ -38,6 +39,15 @@ export class Topic {
   readonly limits: HistoryLimits
   /** Subscribers reading this topic now. */
   subscribers = 0
+  /**
+   * Milliseconds without an event after which waiting cursors hand their
+   * streams a keep-alive (one timer for the topic, not one per stream);
+   * `0`: none, their streams keep alive themselves.
+   */
+  heartbeatMs = 0
+  #beats = 0
+  #quietSince = Date.now()
+  #beat: ReturnType<typeof setTimeout> | undefined
   // A ring: event `seq` sits at (seq - 1) % history; it grows to that size only as events come.
   readonly #held: (HeldEvent | undefined)[] = []
   #first = 1
@@ -106,6 +116,11 @@ export class Topic {
     return this.#position
   }
 
+  /** Keep-alives so far: a cursor that saw fewer, and has no event, hands its stream one. */
+  get beats(): number {
+    return this.#beats
+  }
+
   /** Held event `seq`, or `undefined` if it is not held. */
   entry(seq: number): HeldEvent | undefined {
     if (seq < this.#first || seq >= this.#next) return undefined
@@ -120,6 +135,7 @@ export class Topic {
     this.#next++
     this.#latest = event.id as string
     this.#position = undefined
+    this.#quietSince = at
     this.#trimAge(at)
     this.#wakeSoon()
     return held
@@ -147,14 +163,20 @@ export class Topic {
     this.#wakeSoon()
   }
 
-  /** `waiter` is woken once when the next event comes. */
+  /** `waiter` is woken once when the next event comes, or a keep-alive is due. */
   wait(waiter: Waiter): void {
     this.#waiting.add(waiter)
+    if (this.#beat === undefined && this.heartbeatMs > 0) this.#armBeat()
   }
 
   /** `waiter` no longer waits (its client left). */
   unwait(waiter: Waiter): void {
     this.#waiting.delete(waiter)
+    if (this.#waiting.size === 0 && this.#beat !== undefined) {
+      clearTimeout(this.#beat)
+      this.#beat = undefined
+      armed.count--
+    }
   }
 
   /** A subscriber left: unless another reads the topic, tell the store. */
@@ -173,6 +195,26 @@ export class Topic {
     const { historyMs } = this.limits
     if (historyMs === 0) return
     while (this.#first < this.#next && (this.entry(this.#first) as HeldEvent).at <= now - historyMs) this.#drop()
+  }
+
+  #armBeat(): void {
+    armed.count++
+    const due = Math.max(0, this.#quietSince + this.heartbeatMs - Date.now())
+    this.#beat = setTimeout(() => this.#onBeat(), due)
+  }
+
+  // Due only after a whole quiet period: an event since moves it on.
+  #onBeat(): void {
+    this.#beat = undefined
+    armed.count--
+    if (this.#waiting.size === 0 || this.heartbeatMs === 0) return
+    const time = Date.now()
+    if (time - this.#quietSince >= this.heartbeatMs) {
+      this.#beats++
+      this.#quietSince = time
+      this.#wakeSoon()
+    }
+    this.#armBeat()
   }
 
   // Waiting cursors are woken after the publisher's call returns: publishing

@@ -10,7 +10,7 @@ import { EpochTopic } from './epoch-topic.ts'
 import { eventStreamResponse } from './response.ts'
 import { unrefTimer } from './timers.ts'
 import { checkTopicName, type PublishOptions, type TopicEvent } from './topic-event.ts'
-import { checkInteger, type TopicLimits, type TopicsOptions, topicLimits } from './topic-options.ts'
+import { checkInteger, checkKeepAlive, type TopicLimits, type TopicsOptions, topicLimits } from './topic-options.ts'
 import type { StreamSource, SubscribeOptions, TopicResponseOptions, TopicStore } from './types.ts'
 
 /** The topics of this process: publish to one by name, subscribe clients to it. */
@@ -62,14 +62,28 @@ export class Topics implements TopicStore {
    * published while it is connected.
    */
   subscribe(name: string, options: SubscribeOptions = {}): StreamSource {
-    checkTopicName(name)
-    const last = checkInteger('subscribe', 'last', options.last ?? 0, 0, this.#limits.history)
-    return ({ lastEventId }) => this.#topic(name).subscribe(lastEventId, last)
+    return this.#source(name, options.last, 0)
   }
 
-  /** Answers `request` with the event stream of topic `name`: `eventStreamResponse` of {@link subscribe}. */
+  /**
+   * Answers `request` with the event stream of topic `name`: `eventStreamResponse`
+   * of {@link subscribe}, with one keep-alive timer for all the topic's
+   * streams instead of one each (every `keepAliveMs` of quiet, a comment to
+   * every client waiting).
+   */
   response(request: Request, name: string, options: TopicResponseOptions = {}): Response {
-    return eventStreamResponse(request, this.subscribe(name, options), options)
+    const keepAliveMs = checkKeepAlive('Topics', options.keepAliveMs)
+    return eventStreamResponse(request, this.#source(name, options.last, keepAliveMs), { ...options, keepAliveMs: 0 })
+  }
+
+  #source(name: string, last = 0, heartbeatMs: number): StreamSource {
+    checkTopicName(name)
+    checkInteger('subscribe', 'last', last, 0, this.#limits.history)
+    return ({ lastEventId }) => {
+      const topic = this.#topic(name)
+      if (heartbeatMs > 0) topic.topic.heartbeatMs = heartbeatMs
+      return topic.subscribe(lastEventId, last)
+    }
   }
 
   #topic(name: string): EpochTopic {

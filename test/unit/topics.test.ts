@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ServerSentEvent } from '../../src/lib/encoder.ts'
 import { createEventStream } from '../../src/lib/event-stream.ts'
+import { pendingTimers } from '../../src/lib/timers.ts'
 import { Topics } from '../../src/lib/topics.ts'
 import type { SourceContext, StreamEnd } from '../../src/lib/types.ts'
 import { EventStreamReader, type ReceivedEvent } from '../support/sse-client.ts'
@@ -339,6 +340,36 @@ describe('publishing', () => {
     expect(await healthy.take(1)).toEqual([{ type: 'message', data: 'x', lastEventId: id }])
     expect(error).toHaveBeenCalledWith('edge-sse: onEnd threw', expect.any(Error))
     expect(topics.subscribers).toBe(1)
+  })
+})
+
+describe('keep-alive', () => {
+  it('keeps every waiting stream of a topic alive with one timer, a whole quiet period after the last event', async () => {
+    vi.useFakeTimers()
+    const topics = new Topics()
+    const clients = Array.from({ length: 100 }, () => {
+      const res = topics.response(new Request('http://localhost/topics/room'), 'room', { keepAliveMs: 1000 })
+      const reader = new EventStreamReader(res.body as ReadableStream<Uint8Array>)
+      readers.push(reader)
+      return reader
+    })
+    for (const client of clients) await Promise.all([client.readChunk(), client.readChunk()]) // `:`, then the position
+    // Every client reads on: each stream waits with the topic, under one timer.
+    const events = Promise.all(clients.map((client) => client.take(1)))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(pendingTimers()).toBe(1)
+    await vi.advanceTimersByTimeAsync(600)
+    const id = topics.publish('room', { data: 'x' })
+    for (const received of await events) expect(received).toEqual([{ type: 'message', data: 'x', lastEventId: id }])
+    // 1000 ms after the event, not after the stream opened.
+    const beat = Promise.all(clients.map((client) => client.readChunk()))
+    await vi.advanceTimersByTimeAsync(999)
+    expect(clients.every((client) => client.chunks.length === 3)).toBe(true)
+    await vi.advanceTimersByTimeAsync(1)
+    await beat
+    for (const client of clients) expect(new TextDecoder().decode(client.chunks.at(-1))).toBe(':\n')
+    await Promise.all(readers.splice(0).map((reader) => reader.cancel()))
+    expect(pendingTimers()).toBe(0)
   })
 })
 
