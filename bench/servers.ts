@@ -38,10 +38,11 @@ export interface ServerDef {
   build?: () => void
 }
 
-const node = (script: string) => () => [process.execPath, script]
-const bun = (script: string) => () => [bin('bun'), script]
+/** The command of a script on each runtime: the runtime's binary itself, on a port given by env (or, for workerd, by flag). */
+export const node = (script: string) => () => [process.execPath, script]
+export const bun = (script: string) => () => [bin('bun'), script]
 // Every Deno row gets the flags of `npm run start:deno`, so the runtime is configured alike.
-const deno = (script: string) => () => [
+export const deno = (script: string) => () => [
   bin('deno'),
   'run',
   '--unstable-no-legacy-abort',
@@ -51,7 +52,7 @@ const deno = (script: string) => () => [
   script,
 ]
 // workerd itself, not `wrangler dev` (which puts a Node proxy in front of it).
-const workerd = (config: string) => (port: number) => [
+export const workerd = (config: string) => (port: number) => [
   bin('workerd'),
   'serve',
   config,
@@ -112,7 +113,7 @@ export function serverEnv(port: number): NodeJS.ProcessEnv {
 }
 
 /** Bundles src/servers/worker.ts for workerd, as `wrangler deploy` would upload it. */
-function buildWorker(): void {
+export function buildWorker(): void {
   const r = spawnSync(bin('wrangler'), ['deploy', '--dry-run', '--outdir', 'bench/.build'], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
@@ -126,7 +127,7 @@ function buildWorker(): void {
  * repo's pinned esbuild: they have no wrangler.toml of their own, and a plain
  * ES module bundle is what workerd needs.
  */
-function bundle(entry: string, out: string): void {
+export function bundle(entry: string, out: string): void {
   const r = spawnSync(
     bin('esbuild'),
     [entry, '--bundle', '--format=esm', '--platform=browser', `--outfile=bench/.build/${out}`, '--log-level=warning'],
