@@ -5,8 +5,8 @@
  *
  * - streams (one stream per client, its own events): [--n 1000,5000]
  *   [--ramp-ms 4000 | --rate 1000] [--streams-per-session 100];
- * - fanout (subscribers of one topic, issue 14): [--subscribers 1000,5000,10000]
- *   [--rates 10,50] [--publish-s 10] [--connect-rate 2000];
+ * - fanout (subscribers of one topic, issue 14): [--fanout 10x1000,10x5000,10x10000,50x1000]
+ *   (events/s × subscribers) [--publish-s 10] [--connect-rate 2000] [--cpu-prof];
  * - redis (the topic shared by three servers through Redis, beside one
  *   server's in-process topic, issue 15): [--redis-subscribers 10000]
  *   [--redis-runtimes node,bun,deno], published at 10/s.
@@ -95,8 +95,8 @@ export interface RunFile {
   tests: TestResult[]
   /** The fan-out and Redis suites' options, when either ran. */
   fanoutOptions?: {
-    subscribers: number[]
-    ratesPerS: number[]
+    /** Fan-out settings run: events per second and subscribers. */
+    settings: { ratePerS: number; subscribers: number }[]
     publishS: number
     redisSubscribers: number
     clientProcs: number
@@ -141,12 +141,20 @@ const maxMinutes = Number(opt('max-minutes', quick ? '12' : '120'))
 const only = list('servers', '')
 const pick = <T extends { name: string }>(defs: T[]) => (only.length ? defs.filter((d) => only.includes(d.name)) : defs)
 const chosen = suites.includes('streams') ? pick(servers) : []
-const subscriberCounts = suites.includes('fanout')
-  ? list('subscribers', quick ? '1000' : '1000,5000,10000').map(Number)
-  : []
-// 10/s, and 50/s: 50 ms → 20 ms between events, where a fan-out to thousands
-// of subscribers no longer ends before the next event comes.
-const ratesPerS = list('rates', '10,50').map(Number)
+// Events/s × subscribers. 10/s at 1k, 5k, 10k; and 50/s at 1k: the same
+// 50,000 deliveries/s as 10/s at 5k, in five times as many events 20 ms
+// apart, so per-event costs (the publish, waking every cursor) weigh five
+// times more. 50/s at 5k or 10k would ask this 2-core machine for 250k–500k
+// deliveries/s, several times what any runtime's one thread delivers here.
+const settings = (
+  suites.includes('fanout') ? list('fanout', quick ? '10x1000,50x1000' : '10x1000,10x5000,10x10000,50x1000') : []
+).map((setting) => {
+  const [ratePerS, subscribers] = setting.split('x').map(Number)
+  if (!ratePerS || !subscribers)
+    throw new Error(`--fanout takes <events/s>x<subscribers>, e.g. 10x1000; got ${setting}`)
+  return { ratePerS, subscribers }
+})
+const subscriberCounts = settings.map((s) => s.subscribers)
 const publishS = Number(opt('publish-s', quick ? '5' : '10'))
 const connectPerS = Number(opt('connect-rate', '2000'))
 const fanoutChosen = suites.includes('fanout') ? pick(fanoutServers) : []
@@ -158,6 +166,8 @@ const redisChosen = suites.includes('redis')
       return def
     })
   : []
+// Node servers of the fan-out and Redis suites write CPU profiles to bench/results/profiles-<stamp>/.
+const cpuProf = has('cpu-prof')
 // Subscribers left without the last event this long after the last publish count as missing it.
 const DRAIN_MS = 10_000
 // One descriptor per stream plus slack, up to this sandbox's hard limit.
@@ -363,10 +373,8 @@ function machine(): Record<string, string | number> {
 function fanoutTests(round: number): { plan: FanoutPlan; ratePerS: number }[] {
   const rotate = <T>(xs: T[]) => xs.map((_, i) => xs[(i + round - 1) % xs.length] as T)
   const tests: { plan: FanoutPlan; ratePerS: number }[] = []
-  for (const ratePerS of ratesPerS) {
-    for (const n of subscriberCounts) {
-      for (const def of rotate(fanoutChosen)) tests.push({ plan: fanoutPlan(def, n), ratePerS })
-    }
+  for (const { ratePerS, subscribers } of settings) {
+    for (const def of rotate(fanoutChosen)) tests.push({ plan: fanoutPlan(def, subscribers), ratePerS })
   }
   // The issue's Redis load: 10 events/s.
   for (const def of rotate(redisChosen)) {
@@ -406,8 +414,7 @@ async function main(): Promise<void> {
     ...(fanoutOn
       ? {
           fanoutOptions: {
-            subscribers: subscriberCounts,
-            ratesPerS: fanoutChosen.length ? ratesPerS : [],
+            settings: fanoutChosen.length ? settings : [],
             publishS,
             redisSubscribers,
             clientProcs: fanoutClientProcs,
@@ -461,6 +468,7 @@ async function main(): Promise<void> {
         connectPerS,
         drainMs: DRAIN_MS,
         nofile,
+        ...(cpuProf ? { cpuProfDir: `${root}bench/results/profiles-${stamp}` } : {}),
       })
       run[plan.suite]?.push(r)
       save()

@@ -4,7 +4,8 @@
  * one request at a time on one keep-alive connection so the server gets them
  * in order. The time is stamped as the request is sent, so a server slow to
  * take a publish shows as latency, and the publisher reports how late it sent
- * against its schedule. Forked by fanout/run.ts: `start` in, `result` out.
+ * against its schedule: the rate is a ceiling, which a server too slow to
+ * answer in time lowers. Forked by fanout/run.ts: `start` in, `result` out.
  */
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
@@ -22,11 +23,15 @@ export interface PublishOptions {
   ratePerS: number
   /** A publish not answered in this long fails, and the run goes on with the next. */
   timeoutMs: number
+  /** Events still unsent this long after the first are not sent: the server is too slow for the rate. */
+  deadlineMs: number
 }
 
 export interface PublishResult {
   /** Publishes answered 201. */
   published: number
+  /** Events not sent by the deadline. */
+  unsent: number
   failures: Record<string, number>
   /** How late each publish was sent against its schedule (the previous one had not been answered yet). */
   lateP99Ms: number
@@ -71,7 +76,8 @@ async function publish(options: PublishOptions): Promise<PublishResult> {
   const failures: Record<string, number> = {}
   let published = 0
   const t0 = performance.now()
-  for (let k = 1; k <= options.events; k++) {
+  let k = 1
+  for (; k <= options.events && performance.now() - t0 < options.deadlineMs; k++) {
     const due = t0 + (k - 1) * intervalMs
     const wait = due - performance.now()
     if (wait > 0) await sleep(wait)
@@ -84,6 +90,7 @@ async function publish(options: PublishOptions): Promise<PublishResult> {
   late.sort((a, b) => a - b)
   return {
     published,
+    unsent: options.events - k + 1,
     failures,
     lateP99Ms: percentile(late, 99),
     lateMaxMs: late.at(-1) ?? 0,

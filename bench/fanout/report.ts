@@ -17,6 +17,7 @@ export interface FanoutRow {
   row: string
   runtime: FanoutResult['runtime']
   kind: FanoutResult['kind']
+  viaRedis: boolean
   subscribers: number
   ratePerS: number
   /** Rounds with figures (no error). */
@@ -49,6 +50,7 @@ export function fanoutRows(results: FanoutResult[]): FanoutRow[] {
       row: first.row,
       runtime: first.runtime,
       kind: first.kind,
+      viaRedis: first.viaRedis,
       subscribers: first.subscribers,
       ratePerS: first.ratePerS,
       rounds: good.length,
@@ -99,8 +101,8 @@ function failureText(r: FanoutRow): string {
 
 function resultsTable(rows: FanoutRow[]): string {
   const lines = [
-    '| server | subscribers | events/s | deliveries ok / expected | subscribers ok | latency p50 / p99 / max ms | CPU µs / delivery | × floor | RSS / subscriber KiB | publish late p99 ms | load generator: busiest CPU % / lag p99 ms | other CPU s |',
-    `|${' --- |'.repeat(12)}`,
+    '| server | subscribers | events/s | deliveries ok / expected | subscribers ok | latency p50 / p99 / max ms | CPU µs / delivery | × floor | server CPU % | RSS / subscriber KiB | events published / unsent, late p99 ms | load generator: busiest CPU % / lag p99 ms | other CPU s |',
+    `|${' --- |'.repeat(13)}`,
   ]
   for (const r of rows) {
     const m = r.median
@@ -110,7 +112,8 @@ function resultsTable(rows: FanoutRow[]): string {
       `| ${r.row} | ${r.subscribers} | ${r.ratePerS} | ${f(m('deliveries'), 0)} / ${f(m('expected'), 0)} ` +
         `| ${f(m('subscribersOk'), 0)} | ${f(m('latencyP50Ms'))} / ${f(m('latencyP99Ms'))} / ${f(m('latencyMaxMs'), 0)} ` +
         `| ${f(cpu)} | ${r.kind === 'floor' ? '1.00×' : times(ratio(cpu, floor?.median('cpuUsPerDelivery') ?? 0))} ` +
-        `| ${f(m('rssPerSubscriberKiB'), 2)} | ${f(m('publishLateP99Ms'))} | ${f(m('clientCpuPct'), 0)} / ${f(m('clientLagP99Ms'), 0)} ` +
+        `| ${f(m('serverCpuPct'), 0)} | ${f(m('rssPerSubscriberKiB'), 2)} ` +
+        `| ${f(m('published'), 0)} / ${f(m('unsent'), 0)}, ${f(m('publishLateP99Ms'))} | ${f(m('clientCpuPct'), 0)} / ${f(m('clientLagP99Ms'), 0)} ` +
         `| ${f(m('otherCpuMs') / 1000)} |`,
     )
   }
@@ -192,11 +195,10 @@ function redisTable(rows: FanoutRow[]): string {
   ]
   for (const r of rows) {
     const m = r.median
-    const redis = r.processes.includes('redis-server')
-    const perProcess = redis
+    const perProcess = r.viaRedis
       ? ['A', 'B', 'C', 'redis-server'].map((p) => f(r.process(p, 'cpuUsPerDelivery'))).join(' / ')
       : `one server: ${f(r.process('server', 'cpuUsPerDelivery'))}`
-    const servers = r.processes.filter((p) => p !== 'redis-server')
+    const servers = r.viaRedis ? ['A', 'B', 'C'] : ['server']
     const serversCpu = servers.reduce((s, p) => s + r.process(p, 'cpuMs'), 0)
     lines.push(
       `| ${r.row} | ${f(m('deliveries'), 0)} / ${f(m('expected'), 0)} | ${f(m('latencyP50Ms'))} / ${f(m('latencyP99Ms'))} / ${f(m('latencyMaxMs'), 0)} ` +
@@ -211,8 +213,8 @@ function redisGoals(rows: FanoutRow[]): string {
     `| runtime | p99 ≤ ${REDIS_P99_GOAL}× in-process | CPU / delivery on A and B ≤ ${REDIS_CPU_GOAL}× in-process | every delivery made |`,
     `|${' --- |'.repeat(4)}`,
   ]
-  for (const r of rows.filter((x) => x.processes.includes('redis-server'))) {
-    const local = rows.find((x) => x.runtime === r.runtime && !x.processes.includes('redis-server') && x.rounds > 0)
+  for (const r of rows.filter((x) => x.viaRedis)) {
+    const local = rows.find((x) => x.runtime === r.runtime && !x.viaRedis && x.rounds > 0)
     const base = local?.median('latencyP99Ms') ?? 0
     const p99 = ratio(r.median('latencyP99Ms'), base)
     const localCpu = local?.process('server', 'cpuUsPerDelivery') ?? 0

@@ -56,6 +56,8 @@ export interface FanoutOptions {
   drainMs: number
   /** Descriptors per server process. */
   nofile: number
+  /** Node servers write a CPU profile (`--cpu-prof`) here. */
+  cpuProfDir?: string
 }
 
 /** What one process cost over the delivery window. */
@@ -79,6 +81,8 @@ export interface FanoutResult {
   row: string
   runtime: FanoutPlan['runtime']
   kind: FanoutPlan['kind']
+  /** The topic crossed processes through Redis (the plan's `redis`). */
+  viaRedis: boolean
   subscribers: number
   ratePerS: number
   /** Events the publisher was to send. */
@@ -86,6 +90,8 @@ export interface FanoutResult {
   round: number
   published: number
   publishFailures: Record<string, number>
+  /** Events not sent at all: the server answered too slowly to publish them in time. */
+  unsent: number
   publishLateP99Ms: number
   publishLateMaxMs: number
   /** Subscribers whose stream opened. */
@@ -104,6 +110,8 @@ export interface FanoutResult {
   cpuUsPerDelivery: number
   /** Every server with subscribers: their RSS growth ÷ their subscribers. */
   rssPerSubscriberKiB: number
+  /** The busiest server with subscribers over the window, in % of one core: at 100 % its one JavaScript thread is saturated. */
+  serverCpuPct: number
   processes: ProcessFigures[]
   /** From the first publish until every subscriber had the last event, or the drain time ran out. */
   windowMs: number
@@ -115,6 +123,9 @@ export interface FanoutResult {
   otherCpuMs: number
   error?: string
 }
+
+// Publishes go one at a time: a server that answers slowly delays the rest, by this much at most.
+const PUBLISH_SLACK_MS = 30_000
 
 type Message = { type: string }
 
@@ -176,10 +187,15 @@ interface Running {
   stderr: string[]
 }
 
-async function startServer(spec: ServerSpec, redis: RedisServer | undefined, nofile: number): Promise<Running> {
+async function startServer(spec: ServerSpec, redis: RedisServer | undefined, options: FanoutOptions): Promise<Running> {
   const port = await freePort()
-  const extra = spec.redis && redis ? { REDIS_URL: redis.url } : {}
-  const child = spawnLimited(spec.def.command(port), fanoutEnv(port, extra), nofile)
+  const extra: NodeJS.ProcessEnv = spec.redis && redis ? { REDIS_URL: redis.url } : {}
+  // A Node server writes its profile when it exits (each Node server here exits on SIGTERM).
+  if (options.cpuProfDir && spec.def.runtime === 'node') {
+    const name = `${spec.def.name.replace(/\W+/g, '-')}-${spec.name}-r${options.round}-${Date.now()}.cpuprofile`
+    extra.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${options.cpuProfDir} --cpu-prof-name=${name}`
+  }
+  const child = spawnLimited(spec.def.command(port), fanoutEnv(port, extra), options.nofile)
   const stderr: string[] = []
   child.stderr?.on('data', (b: Buffer) => {
     if (stderr.join('').length < 4000) stderr.push(b.toString())
@@ -253,12 +269,14 @@ function emptyResult(plan: FanoutPlan, options: FanoutOptions): FanoutResult {
     row: plan.row,
     runtime: plan.runtime,
     kind: plan.kind,
+    viaRedis: plan.redis,
     subscribers,
     ratePerS: options.ratePerS,
     events: options.events,
     round: options.round,
     published: 0,
     publishFailures: {},
+    unsent: 0,
     publishLateP99Ms: 0,
     publishLateMaxMs: 0,
     opened: 0,
@@ -271,6 +289,7 @@ function emptyResult(plan: FanoutPlan, options: FanoutOptions): FanoutResult {
     latencyMaxMs: 0,
     cpuUsPerDelivery: 0,
     rssPerSubscriberKiB: 0,
+    serverCpuPct: 0,
     processes: [],
     windowMs: 0,
     clientCpuPct: 0,
@@ -289,7 +308,7 @@ export async function runFanout(plan: FanoutPlan, options: FanoutOptions): Promi
   let publisher: Child<FromPublisher> | undefined
   try {
     if (plan.redis) redis = await startRedis()
-    for (const spec of plan.servers) servers.push(await startServer(spec, redis, options.nofile))
+    for (const spec of plan.servers) servers.push(await startServer(spec, redis, options))
     const byName = (name: string) => servers.find((s) => s.spec.name === name) as Running
     const publishing = byName(plan.publishTo)
     const subscribing = servers.filter((s) => plan.groups.some((g) => g.server === s.spec.name))
@@ -345,11 +364,10 @@ export async function runFanout(plan: FanoutPlan, options: FanoutOptions): Promi
         events: options.events,
         ratePerS: options.ratePerS,
         timeoutMs: 10_000,
+        deadlineMs: (options.events / options.ratePerS) * 1000 + PUBLISH_SLACK_MS,
       }
       publisher.send({ type: 'start', options: publish })
-      const publishMs = (options.events / options.ratePerS) * 1000
-      // Sent one at a time: a server that answers slowly delays the rest, up to a minute in all.
-      const published = await publisher.next('result', publishMs + 60_000)
+      const published = await publisher.next('result', publish.deadlineMs + publish.timeoutMs + 5000)
       const received = Promise.all(clients.map((c) => c.child.next('received', options.drainMs + 5000)))
       await Promise.race([received, sleep(options.drainMs)])
       result.windowMs = performance.now() - t0
@@ -389,6 +407,7 @@ function fill(
 ): void {
   result.published = published.published
   result.publishFailures = published.failures
+  result.unsent = published.unsent
   result.publishLateP99Ms = published.lateP99Ms
   result.publishLateMaxMs = published.lateMaxMs
   const latency = new Histogram()
@@ -439,6 +458,7 @@ function fill(
   }
   const serving = result.processes.filter((p) => p.subscribers > 0)
   result.cpuUsPerDelivery = perDelivery(sum(serving.map((p) => p.cpuMs)), result.deliveries)
+  result.serverCpuPct = Math.max(...serving.map((p) => (p.cpuMs / result.windowMs) * 100))
   result.rssPerSubscriberKiB =
     sum(serving.map((p) => p.peakRssKiB - p.idleRssKiB)) / Math.max(1, sum(serving.map((p) => p.subscribers)))
   // A generator's own window runs from its `opened` to its report, a little longer than the delivery window: scaled to it.

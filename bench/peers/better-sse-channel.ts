@@ -13,6 +13,9 @@ import { frameId } from '../fanout-floors/frames.ts'
 const channel = createChannel()
 let next = 1
 
+// Exits on SIGTERM (rather than dying of it), so that `--cpu-prof` writes its profile.
+process.on('SIGTERM', () => process.exit(0))
+
 http
   .createServer(async (req, res) => {
     if (req.method === 'POST') {
