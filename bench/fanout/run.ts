@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { SOURCES } from '../client.ts'
 import { root, stopProcess } from '../servers.ts'
 import { cpuMs, freePort, machineBusyMs, resetPeak, spawnLimited, status, waitForPort } from '../system.ts'
+import { monotonicUs } from './clock.ts'
 import { Histogram } from './histogram.ts'
 import type { FromPublisher, PublishOptions, PublishResult } from './publisher.ts'
 import { type RedisServer, startRedis } from './redis.ts'
@@ -74,6 +75,8 @@ export interface ProcessFigures {
   peakRssKiB: number
   /** (peak − idle) ÷ its subscribers; 0 without subscribers. */
   rssPerSubscriberKiB: number
+  /** Its CPU profile (--cpu-prof, Node only), written when it stopped. */
+  cpuProfile?: string
 }
 
 export interface FanoutResult {
@@ -115,6 +118,8 @@ export interface FanoutResult {
   processes: ProcessFigures[]
   /** From the first publish until every subscriber had the last event, or the drain time ran out. */
   windowMs: number
+  /** The same window on the machine's monotonic clock (clock.ts), in µs: a CPU profile's samples are timed on it. */
+  windowUs: [start: number, end: number]
   /** The busiest load generator process over the window, in % of one core. */
   clientCpuPct: number
   clientLagP99Ms: number
@@ -185,22 +190,26 @@ interface Running {
   port: number
   child: ChildProcess
   stderr: string[]
+  /** Where its CPU profile goes, with --cpu-prof. */
+  cpuProfile?: string
 }
 
 async function startServer(spec: ServerSpec, redis: RedisServer | undefined, options: FanoutOptions): Promise<Running> {
   const port = await freePort()
   const extra: NodeJS.ProcessEnv = spec.redis && redis ? { REDIS_URL: redis.url } : {}
   // A Node server writes its profile when it exits (each Node server here exits on SIGTERM).
+  let cpuProfile: string | undefined
   if (options.cpuProfDir && spec.def.runtime === 'node') {
     const name = `${spec.def.name.replace(/\W+/g, '-')}-${spec.name}-r${options.round}-${Date.now()}.cpuprofile`
     extra.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${options.cpuProfDir} --cpu-prof-name=${name}`
+    cpuProfile = `${options.cpuProfDir}/${name}`
   }
   const child = spawnLimited(spec.def.command(port), fanoutEnv(port, extra), options.nofile)
   const stderr: string[] = []
   child.stderr?.on('data', (b: Buffer) => {
     if (stderr.join('').length < 4000) stderr.push(b.toString())
   })
-  const running = { spec, port, child, stderr }
+  const running: Running = { spec, port, child, stderr, ...(cpuProfile ? { cpuProfile } : {}) }
   await waitForPort(port, child, 20_000).catch((error: Error) => {
     throw new Error(`${spec.name}: ${error.message} ${stderr.join('').trim().slice(-500)}`)
   })
@@ -292,6 +301,7 @@ function emptyResult(plan: FanoutPlan, options: FanoutOptions): FanoutResult {
     serverCpuPct: 0,
     processes: [],
     windowMs: 0,
+    windowUs: [0, 0],
     clientCpuPct: 0,
     clientLagP99Ms: 0,
     clientLagMaxMs: 0,
@@ -357,6 +367,7 @@ export async function runFanout(plan: FanoutPlan, options: FanoutOptions): Promi
       const cpu0 = procs.map(cpuMs)
       const busy0 = machineBusyMs()
       const t0 = performance.now()
+      const startUs = monotonicUs()
       const publish: PublishOptions = {
         port: publishing.port,
         path: TOPIC_PATH,
@@ -371,6 +382,7 @@ export async function runFanout(plan: FanoutPlan, options: FanoutOptions): Promi
       const received = Promise.all(clients.map((c) => c.child.next('received', options.drainMs + 5000)))
       await Promise.race([received, sleep(options.drainMs)])
       result.windowMs = performance.now() - t0
+      result.windowUs = [startUs, monotonicUs()]
       const cpu = procs.map((pid, i) => cpuMs(pid) - (cpu0[i] ?? 0))
       const busy = machineBusyMs() - busy0
       received.catch(() => {})
@@ -381,7 +393,13 @@ export async function runFanout(plan: FanoutPlan, options: FanoutOptions): Promi
         return { group, result: (await child.next('result', 30_000)).result as SubscribersResult }
       })
       const parts = await Promise.all(reports)
-      fill(result, plan, published.result, parts, { cpu, idle, peaks, busy })
+      fill(result, plan, published.result, parts, {
+        cpu,
+        idle,
+        peaks,
+        busy,
+        profiles: servers.map((s) => s.cpuProfile),
+      })
     } finally {
       clearInterval(sampler)
     }
@@ -403,7 +421,7 @@ function fill(
   plan: FanoutPlan,
   published: PublishResult,
   parts: { group: string; result: SubscribersResult }[],
-  measured: { cpu: number[]; idle: number[]; peaks: number[]; busy: number },
+  measured: { cpu: number[]; idle: number[]; peaks: number[]; busy: number; profiles: (string | undefined)[] },
 ): void {
   result.published = published.published
   result.publishFailures = published.failures
@@ -440,6 +458,7 @@ function fill(
       idleRssKiB: idle,
       peakRssKiB: peak,
       rssPerSubscriberKiB: subscribers > 0 ? (peak - idle) / subscribers : 0,
+      ...(measured.profiles[i] ? { cpuProfile: measured.profiles[i] } : {}),
     }
   })
   if (plan.redis) {
