@@ -32,6 +32,8 @@ export interface PublishResult {
   published: number
   /** Events not sent by the deadline. */
   unsent: number
+  /** The number of the last event answered 201: the last a subscriber can get. */
+  last: number
   failures: Record<string, number>
   /** How late each publish was sent against its schedule (the previous one had not been answered yet). */
   lateP99Ms: number
@@ -75,6 +77,7 @@ async function publish(options: PublishOptions): Promise<PublishResult> {
   const late: number[] = []
   const failures: Record<string, number> = {}
   let published = 0
+  let last = 0
   const t0 = performance.now()
   let k = 1
   for (; k <= options.events && performance.now() - t0 < options.deadlineMs; k++) {
@@ -83,14 +86,17 @@ async function publish(options: PublishOptions): Promise<PublishResult> {
     if (wait > 0) await sleep(wait)
     late.push(Math.max(0, performance.now() - due))
     const status = await post(agent, options, `${k} ${Math.round(monotonicUs())}`)
-    if (status === 201) published++
-    else failures[String(status)] = (failures[String(status)] ?? 0) + 1
+    if (status === 201) {
+      published++
+      last = k
+    } else failures[String(status)] = (failures[String(status)] ?? 0) + 1
   }
   agent.destroy()
   late.sort((a, b) => a - b)
   return {
     published,
     unsent: options.events - k + 1,
+    last,
     failures,
     lateP99Ms: percentile(late, 99),
     lateMaxMs: late.at(-1) ?? 0,

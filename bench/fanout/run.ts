@@ -379,6 +379,8 @@ export async function runFanout(plan: FanoutPlan, options: FanoutOptions): Promi
       }
       publisher.send({ type: 'start', options: publish })
       const published = await publisher.next('result', publish.deadlineMs + publish.timeoutMs + 5000)
+      // The subscribers wait for the last event the server took, not for those never sent.
+      for (const c of clients) c.child.send({ type: 'last', n: published.result.last } satisfies ToSubscribers)
       const received = Promise.all(clients.map((c) => c.child.next('received', options.drainMs + 5000)))
       await Promise.race([received, sleep(options.drainMs)])
       result.windowMs = performance.now() - t0

@@ -6,7 +6,8 @@
  * - `open`: opens its subscribers, ramped at `connectPerS`, and answers
  *   `opened` once each has its response head (or failed);
  * - it says `received` on its own once every subscriber has the last event
- *   (or died);
+ *   (or died); `last` tells it which event is the last when the publisher
+ *   could not send them all;
  * - `report`: answers with its figures and exits.
  *
  * Every event's data is `<n> <publish time in µs>` (publisher.ts): a
@@ -53,7 +54,10 @@ export interface SubscribersResult {
   lagMaxMs: number
 }
 
-export type ToSubscribers = { type: 'open'; options: SubscribersOptions } | { type: 'report' }
+export type ToSubscribers =
+  | { type: 'open'; options: SubscribersOptions }
+  | { type: 'last'; n: number }
+  | { type: 'report' }
 export type FromSubscribers =
   | { type: 'ready' }
   | { type: 'opened'; opened: number; failed: number }
@@ -77,10 +81,18 @@ interface Subscriber {
 const latency = new Histogram()
 const subscribers: Subscriber[] = []
 let deliveries = 0
+// The number of the last event: the publisher's plan, until it says otherwise.
+let lastEvent = Number.POSITIVE_INFINITY
 let unsettled = 0
 let unopened = 0
 let onOpened: () => void = () => {}
 let onSettled: () => void = () => {}
+
+function settle(sub: Subscriber): void {
+  if (sub.settled) return
+  sub.settled = true
+  if (--unsettled === 0) onSettled()
+}
 
 function subscribe(options: SubscribersOptions, source: string): void {
   const socket = net.connect({ host: '127.0.0.1', port: options.port, localAddress: source })
@@ -93,16 +105,11 @@ function subscribe(options: SubscribersOptions, source: string): void {
     sub.opened = true
     if (--unopened === 0) onOpened()
   }
-  const settle = () => {
-    if (sub.settled) return
-    sub.settled = true
-    if (--unsettled === 0) onSettled()
-  }
   const fail = (reason: string) => {
     sub.error ||= reason
     // One that fails before its head is past opening too: it will get nothing.
     opened()
-    settle()
+    settle(sub)
   }
   const parser = new SseParser((type, data) => {
     if (type !== 'message') return fail(`${type} event`)
@@ -114,7 +121,7 @@ function subscribe(options: SubscribersOptions, source: string): void {
     sub.last = k
     deliveries++
     latency.record(now - Number(data.slice(space + 1)))
-    if (k === options.events) settle()
+    if (k >= lastEvent) settle(sub)
   })
   const chunked = new ChunkedDecoder((bytes) => parser.push(bytes))
   let chunkedBody = false
@@ -187,8 +194,14 @@ let lag: ReturnType<typeof monitorEventLoopDelay> | undefined
 let window: { cpu: NodeJS.CpuUsage; at: number } | undefined
 
 process.on('message', async (message: ToSubscribers) => {
+  if (message.type === 'last') {
+    lastEvent = message.n
+    for (const sub of subscribers) if (sub.last >= lastEvent) settle(sub)
+    return
+  }
   if (message.type === 'open') {
     const { options } = message
+    lastEvent = options.events
     await openAll(options)
     onSettled = () => send({ type: 'received' })
     lag = monitorEventLoopDelay({ resolution: 10 })
