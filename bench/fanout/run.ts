@@ -382,7 +382,9 @@ export async function runFanout(plan: FanoutPlan, options: FanoutOptions): Promi
       // The subscribers wait for the last event the server took, not for those never sent.
       for (const c of clients) c.child.send({ type: 'last', n: published.result.last } satisfies ToSubscribers)
       const received = Promise.all(clients.map((c) => c.child.next('received', options.drainMs + 5000)))
-      await Promise.race([received, sleep(options.drainMs)])
+      const drained = new AbortController()
+      const drain = sleep(options.drainMs, undefined, { signal: drained.signal }).catch(() => {})
+      await Promise.race([received, drain]).finally(() => drained.abort())
       result.windowMs = performance.now() - t0
       result.windowUs = [startUs, monotonicUs()]
       const cpu = procs.map((pid, i) => cpuMs(pid) - (cpu0[i] ?? 0))

@@ -191,7 +191,7 @@ function send(message: FromSubscribers): void {
 }
 
 let lag: ReturnType<typeof monitorEventLoopDelay> | undefined
-let window: { cpu: NodeJS.CpuUsage; at: number } | undefined
+let measuring: { cpu: NodeJS.CpuUsage; at: number } | undefined
 
 process.on('message', async (message: ToSubscribers) => {
   if (message.type === 'last') {
@@ -206,14 +206,14 @@ process.on('message', async (message: ToSubscribers) => {
     onSettled = () => send({ type: 'received' })
     lag = monitorEventLoopDelay({ resolution: 10 })
     lag.enable()
-    window = { cpu: process.cpuUsage(), at: performance.now() }
+    measuring = { cpu: process.cpuUsage(), at: performance.now() }
     const streaming = subscribers.filter((s) => s.streaming).length
     send({ type: 'opened', opened: streaming, failed: options.n - streaming })
     if (unsettled === 0) send({ type: 'received' })
     return
   }
   lag?.disable()
-  const used = process.cpuUsage(window?.cpu)
+  const used = process.cpuUsage(measuring?.cpu)
   const failures: Record<string, number> = {}
   let ok = 0
   for (const sub of subscribers) {
@@ -228,7 +228,7 @@ process.on('message', async (message: ToSubscribers) => {
     failures,
     latency: latency.toData(),
     windowCpuMs: (used.user + used.system) / 1000,
-    windowMs: window ? performance.now() - window.at : 0,
+    windowMs: measuring ? performance.now() - measuring.at : 0,
     lagP99Ms: (lag?.percentile(99) ?? 0) / 1e6,
     lagMaxMs: (lag?.max ?? 0) / 1e6,
   }
