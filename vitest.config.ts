@@ -2,8 +2,8 @@ import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
 // One project per place the code runs: plain Node for the pure parts, workerd
-// for the Worker, real servers of every runtime over HTTP, a slow idle check, a
-// real browser, and the package as users install it.
+// for the Worker, real servers of every runtime over HTTP, topics on a real
+// Redis, a slow idle check, a real browser, and the package as users install it.
 export default defineConfig({
   test: {
     projects: [
@@ -24,6 +24,11 @@ export default defineConfig({
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
+      },
+      {
+        // Topics on a real redis-server started by the tests: the library, and
+        // clusters of Node, Bun and Deno servers on one Redis.
+        test: { name: 'redis', include: ['test/redis/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 },
       },
       {
         // Waits out a 12 s silent gap on every runtime, side by side.

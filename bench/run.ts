@@ -242,7 +242,8 @@ function runClients(children: ChildProcess[], options: LoadOptions, timeoutMs: n
             clearTimeout(timer)
             resolve(r)
           })
-          child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)))
+          // 'close', not 'exit': it comes after the IPC channel is drained, so a result sent just before exiting is read first.
+          child.once('close', (code) => reject(new Error(`load generator exited with ${code}`)))
           child.send({ ...options, n: share(i) })
         }),
     ),
@@ -284,6 +285,7 @@ async function runTest(def: ServerDef, n: number, round: number, cert: TestCert 
     otherCpuMs: 0,
   }
   let clients: ChildProcess[] = []
+  let failure: unknown
   try {
     await waitForPort(port, child, 20_000)
     const pid = child.pid ?? 0
@@ -332,10 +334,14 @@ async function runTest(def: ServerDef, n: number, round: number, cert: TestCert 
     result.peakOpen = parts.reduce((s, p) => s + p.peakOpen, 0)
     result.otherCpuMs = Math.max(0, busy - result.cpuMs - result.clientCpuMs)
   } catch (error) {
-    result.error = `${error instanceof Error ? error.message : String(error)} ${stderr.trim().slice(-500)}`.trim()
+    failure = error
   } finally {
     for (const c of clients) c.kill('SIGKILL')
     await stopProcess(child)
+  }
+  // Read once stopProcess has seen the pipe close: a server that died early has all its stderr in by then.
+  if (failure !== undefined) {
+    result.error = `${failure instanceof Error ? failure.message : String(failure)} ${stderr.trim().slice(-500)}`.trim()
   }
   return result
 }

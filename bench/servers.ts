@@ -148,12 +148,19 @@ export function versions(): Record<string, string> {
   }
 }
 
-/** Stops a server: SIGTERM, then SIGKILL if it has not exited after 5 s. */
+/**
+ * Stops a server: SIGTERM, then SIGKILL if it has not exited after 5 s.
+ * Resolves on 'close', not 'exit': Node may emit 'exit' before the pipes are
+ * drained, and callers read the server's stderr once it is stopped.
+ */
 export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const exited = child.exitCode !== null || child.signalCode !== null
+  // 'close' was emitted already once it has exited and every pipe has closed.
+  if (exited && child.stdio.every((pipe) => !pipe || pipe.closed)) return
+  const closed = new Promise((resolve) => child.once('close', resolve))
+  if (exited) return void (await closed)
   child.kill('SIGTERM')
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-  await exited
+  await closed
   clearTimeout(timer)
 }

@@ -205,7 +205,8 @@ function startServer(argv: string[]): Promise<Server> {
   })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line in 30 s: ${stderr}`)), 30_000)
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)))
+    // 'close', not 'exit': only then is stderr drained, so the error carries its last lines.
+    child.once('close', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)))
     // Drained line by line for the whole run: a full pipe would block the server's log writes.
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       const listening = line.match(/listening on http:\/\/127\.0\.0\.1:(\d+)\//)

@@ -22,11 +22,17 @@ async function digest(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
 }
 
-/** Whether `authorization` (the header, or `null`) is `Bearer <token>`. */
-export async function bearerMatches(authorization: string | null, token: string): Promise<boolean> {
-  const given = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1] ?? ''
-  const [a, b] = await Promise.all([digest(given), digest(token)])
-  let difference = given === '' ? 1 : 0
-  for (let i = 0; i < a.length; i++) difference |= (a[i] as number) ^ (b[i] as number)
-  return difference === 0
+/**
+ * A check of `Authorization` headers against `token`: whether one (or
+ * `null`) is `Bearer <token>`. The token's own digest is made once.
+ */
+export function bearerCheck(token: string): (authorization: string | null) => Promise<boolean> {
+  const expected = digest(token)
+  return async (authorization) => {
+    const given = /^Bearer +(\S+) *$/i.exec(authorization ?? '')?.[1] ?? ''
+    const [a, b] = await Promise.all([digest(given), expected])
+    let difference = given === '' ? 1 : 0
+    for (let i = 0; i < a.length; i++) difference |= (a[i] as number) ^ (b[i] as number)
+    return difference === 0
+  }
 }

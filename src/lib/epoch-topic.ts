@@ -14,9 +14,18 @@ import { checkIdempotencyKey, checkTopicEvent, type PublishOptions, type TopicEv
 // Eight base-36 characters (41 bits), then the event's number in plain decimal.
 const ID = /^([0-9a-z]{8})-(0|[1-9][0-9]{0,15})$/
 
+// Random bytes drawn a kilobyte at a time: one call per epoch costs more than the rest of making a topic.
+const randomBytes = new Uint8Array(1024)
+let randomUsed = randomBytes.length
+
 function newEpoch(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8))
-  return Array.from(bytes, (byte) => (byte % 36).toString(36)).join('')
+  if (randomUsed + 8 > randomBytes.length) {
+    crypto.getRandomValues(randomBytes)
+    randomUsed = 0
+  }
+  let epoch = ''
+  for (let i = 0; i < 8; i++) epoch += ((randomBytes[randomUsed++] as number) % 36).toString(36)
+  return epoch
 }
 
 /** An event as a store keeps it to restore the topic later (a Durable Object's storage). */
@@ -55,8 +64,8 @@ export interface Published {
   stored: StoredEvent | undefined
 }
 
-// Keys remembered per topic at most, whatever the window: memory stays bounded.
-const MAX_KEYS = 10_000
+/** Idempotency keys remembered per topic at most, whatever the window: memory stays bounded. */
+export const MAX_KEYS = 10_000
 
 export class EpochTopic {
   readonly epoch: string

@@ -22,6 +22,7 @@ export type GapReason = 'malformed' | 'unknown' | 'expired' | 'behind' | 'reset'
 
 /** The data of a gap event, as JSON. */
 export interface GapInfo {
+  /** Why the topic could not resume the client. */
   reason: GapReason
   /** The oldest id the topic still holds, or `null` when it holds none. */
   oldest: string | null

@@ -40,7 +40,8 @@ export function corsHeaders(
   return cors
 }
 
-function streamHeaders(cors: Record<string, string>): Record<string, string> {
+/** The headers of a stream: the SSE ones with `cors` (from {@link corsHeaders}) in place of the default CORS. */
+export function streamHeaders(cors: Record<string, string>): Record<string, string> {
   if (cors === ANY_ORIGIN) return STREAM_HEADERS as Record<string, string>
   const headers = { ...STREAM_HEADERS }
   delete headers['Access-Control-Allow-Origin']
@@ -70,6 +71,16 @@ function busyResponse(
     status: 503,
     headers: { 'Content-Type': 'text/plain; charset=utf-8', ...after, ...cors },
   })
+}
+
+/**
+ * The answer to an SSE request that cannot be served now (a topic store that
+ * cannot be reached): as past the cap, `EventSource` gets a 200 holding only
+ * `retry:` (its option, else 1 s) and comes back then; other clients get 503.
+ */
+export function unavailableResponse(request: Request, options: EventStreamResponseOptions, reason: string): Response {
+  const cors = corsHeaders(options)
+  return busyResponse(request, streamHeaders(cors), cors, options.retry ?? 1000, reason)
 }
 
 /**

@@ -6,9 +6,9 @@
  * that says what was wrong and reaches no subscriber.
  */
 import type { Context, Hono } from 'hono'
-import { bearerMatches } from './bearer.ts'
+import { bearerCheck } from './bearer.ts'
 import { readLimited } from './body.ts'
-import { corsHeaders } from './response.ts'
+import { corsHeaders, unavailableResponse } from './response.ts'
 import type { TopicEvent } from './topic-event.ts'
 import { TopicUnavailableError } from './topic-unavailable.ts'
 import type { EventStreamResponseOptions, TopicStore } from './types.ts'
@@ -62,11 +62,12 @@ function eventOf(type: string, body: Uint8Array): TopicEvent | string {
 export function addTopicRoutes(app: Hono, options: TopicRoutesOptions): void {
   const { store, publishToken, stream, history } = options
   const cors = corsHeaders(stream)
+  const authorized = publishToken === undefined ? undefined : bearerCheck(publishToken)
   // 401, 403, 413 … with a one-line reason: what a curl user reads.
   const refuse = (c: Context, status: Refusal, reason: string, headers: Record<string, string> = {}) =>
     c.text(`${reason}\n`, status, { ...cors, ...headers })
 
-  app.on(['GET', 'HEAD'], '/topics/:name', (c) => {
+  app.on(['GET', 'HEAD'], '/topics/:name', async (c) => {
     const name = c.req.param('name')
     if (!TOPIC_NAME.test(name)) return refuse(c, 400, NAME_RULE)
     const raw = c.req.query('last')
@@ -74,14 +75,21 @@ export function addTopicRoutes(app: Hono, options: TopicRoutesOptions): void {
     if (!/^\d{1,7}$/.test(raw ?? '0') || last > history) {
       return refuse(c, 400, `last must be an integer from 0 to ${history}`)
     }
-    return store.response(c.req.raw, name, { ...stream, last })
+    const options = { ...stream, last }
+    try {
+      return await store.response(c.req.raw, name, options)
+    } catch (error) {
+      // A store that is down now comes back: EventSource must not take it as the end.
+      if (error instanceof TopicUnavailableError) return unavailableResponse(c.req.raw, options, error.message)
+      throw error
+    }
   })
 
   app.post('/topics/:name', async (c) => {
     const name = c.req.param('name')
     if (!TOPIC_NAME.test(name)) return refuse(c, 400, NAME_RULE)
-    if (publishToken === undefined) return refuse(c, 403, 'publishing is off: the server has no SSE_PUBLISH_TOKEN')
-    if (!(await bearerMatches(c.req.header('Authorization') ?? null, publishToken))) {
+    if (!authorized) return refuse(c, 403, 'publishing is off: the server has no SSE_PUBLISH_TOKEN')
+    if (!(await authorized(c.req.header('Authorization') ?? null))) {
       return refuse(c, 401, 'publishing needs Authorization: Bearer <SSE_PUBLISH_TOKEN>', {
         'WWW-Authenticate': 'Bearer realm="publish"',
       })

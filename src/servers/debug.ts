@@ -13,6 +13,7 @@ import { eventStreamResponse } from '../lib/response.ts'
 import type { Settings } from '../lib/settings.ts'
 import { pendingTimers } from '../lib/timers.ts'
 import type { EventStreamResponseOptions, SourceContext, TopicStore } from '../lib/types.ts'
+import type { ObjectTotals } from './worker-topics.ts'
 
 // Per process (per isolate on Workers): sources started whose finally has not
 // run yet, and events the sources were asked for.
@@ -113,29 +114,46 @@ export function addDebugRoutes(
     return defaultMessage(id)
   })
 
-  // Topics held and their subscribers, where the store counts them in this process.
-  const topicCounts = () => {
-    const counted = topics as Partial<{ size: number; subscribers: number }> | undefined
+  // Topics held and their subscribers: counted by a store in this process
+  // (size, subscribers), or asked of each topic's Durable Object (counts(),
+  // whose streams run there and count as open too).
+  const topicCounts = async (): Promise<{ topics?: number; subscribers?: number; streams?: number }> => {
+    const counted = topics as
+      | Partial<{ size: number; subscribers: number; counts(): Promise<ObjectTotals> }>
+      | undefined
+    if (counted?.counts) return counted.counts()
     return counted?.size === undefined ? {} : { topics: counted.size, subscribers: counted.subscribers }
   }
-  app.get('/debug/streams', (c) =>
-    c.json({
-      open: streams.size,
+  app.get('/debug/streams', async (c) => {
+    const { streams: elsewhere = 0, ...topicsHeld } = await topicCounts()
+    return c.json({
+      open: streams.size + elsewhere,
       timers: pendingTimers(),
       sources: counts.sources,
       pulls: counts.pulls,
-      ...topicCounts(),
-    }),
-  )
-  // Publishes ?count= events of ?size= bytes to a topic as fast as the store takes them: load for the tests.
+      ...topicsHeld,
+    })
+  })
+  // Publishes ?count= events of ?size= bytes to a topic as fast as the store takes them: load for the
+  // tests. Up to 32 at a time (Redis answers each after a round trip), then the last one alone, so
+  // that its id is the topic's latest; a store that can flood a topic itself (Workers) does.
   app.post('/debug/publish/:name', async (c) => {
     if (!topics) return c.text('no topic store\n', 404)
     const name = c.req.param('name')
     const count = Number(c.req.query('count') ?? '1')
-    const data = 'x'.repeat(Number(c.req.query('size') ?? '0'))
-    let last = ''
-    for (let i = 0; i < count; i++) last = await topics.publish(name, { data })
-    return c.json({ last })
+    const size = Number(c.req.query('size') ?? '0')
+    const flooding = topics as Partial<{ flood(name: string, count: number, size: number): Promise<{ last: string }> }>
+    if (flooding.flood) return c.json(await flooding.flood(name, count, size))
+    const data = 'x'.repeat(size)
+    let started = 1
+    const publishing = async () => {
+      while (started < count) {
+        started++
+        await topics.publish(name, { data })
+      }
+    }
+    await Promise.all(Array.from({ length: 32 }, publishing))
+    return c.json({ last: await topics.publish(name, { data }) })
   })
   app.get('/debug/failing-stream', (c) => eventStreamResponse(c.req.raw, failing, options))
   // ?events=5&interval=0&size=0&fail=throw|refuse&at=2&sync=1

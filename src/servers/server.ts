@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import type { Hono, MiddlewareHandler } from 'hono'
 import { parseSettings, readInteger, readPublishToken, SettingsError } from '../lib/settings.ts'
 import { demoApp } from './demo-app.ts'
+import { connectRedis, type RedisConnection, readRedisUrl } from './redis.ts'
 import { readTlsFiles, type TlsFiles } from './tls.ts'
 
 /** A listening server, as a runtime's entry reports it. */
@@ -69,14 +70,17 @@ function readServerConfig(env: Env) {
     }),
     tls: readTlsFiles(env),
     publishToken: readPublishToken(env),
+    redisUrl: readRedisUrl(env),
   }
 }
 
 /** Reads the environment, builds the app and listens; a bad setting exits with one line and code 1. */
 export async function runServer(runtime: Runtime, env: Env = process.env): Promise<void> {
   let config: ReturnType<typeof readServerConfig>
+  let redis: RedisConnection | undefined
   try {
     config = readServerConfig(env)
+    if (config.redisUrl) redis = await connectRedis(config.redisUrl, config.settings)
   } catch (error) {
     if (!(error instanceof SettingsError)) throw error
     console.error(error.message)
@@ -88,6 +92,8 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
   const { app, streams } = demoApp(settings, {
     debug,
     publishToken,
+    // With REDIS_URL, topics shared by every instance on that Redis; else the default, in this process.
+    ...(redis ? { topics: redis.topics } : {}),
     serveStatic: runtime.serveStatic(publicDir),
     onStreamOpen: (request) => server?.onStreamOpen?.(request),
     // A synchronous stdout write per stream is measurable under load (bench sets SSE_LOG=0).
@@ -100,14 +106,18 @@ export async function runServer(runtime: Runtime, env: Env = process.env): Promi
   console.log(`edge-sse listening on ${tls ? 'https' : 'http'}://${host}:${listening.port}/`)
 
   // Stop accepting, close every stream between two frames (clients resume
-  // elsewhere with their Last-Event-ID), and exit 0, by the deadline at worst.
+  // elsewhere with their Last-Event-ID), close the Redis connections, and
+  // exit 0, by the deadline at worst.
   const stop = (signal: string) => {
     if (streams.stopping) return
     console.log(JSON.stringify({ msg: 'shutting down', signal }))
     setTimeout(() => process.exit(0), shutdownMs).unref()
     const closed = listening.close()
     streams.shutdown()
-    closed.then(() => process.exit(0))
+    closed.then(() => {
+      redis?.close()
+      process.exit(0)
+    })
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))

@@ -22,6 +22,10 @@ export interface BrowserTraits {
    * normal end (entries as in the demo page's timeline).
    */
   reportsAfterEnd(eventsUrl: string): string[]
+  /** What the browser may report when a `fetch` from the page gets `status` (4xx, 5xx). */
+  reportsRefusedFetch(url: string, status: number): string[]
+  /** What the browser may report when the page closes its open `EventSource` on `streamUrl`. */
+  reportsClosedStream(streamUrl: string): string[]
 }
 
 interface BrowserSpec extends BrowserTraits {
@@ -52,6 +56,12 @@ const specs: Record<BrowserName, BrowserSpec> = {
     // type), but the EventSource closing on it sometimes cancels the request
     // before its empty body is marked done.
     reportsAfterEnd: (eventsUrl) => [`requestfailed: ${eventsUrl} net::ERR_ABORTED after 204`],
+    // Chromium logs every response of 400 and over in the console, whoever asked for it.
+    reportsRefusedFetch: (_url, status) => [
+      `console.error: Failed to load resource: the server responded with a status of ${status} (${statusText[status]})`,
+    ],
+    // Closing the EventSource cancels its request, whose body is still open.
+    reportsClosedStream: (streamUrl) => [`requestfailed: ${streamUrl} net::ERR_ABORTED after 200`],
   },
   firefox: {
     aptPackage: 'firefox-esr',
@@ -63,8 +73,12 @@ const specs: Record<BrowserName, BrowserSpec> = {
     // Firefox reports the 204 that ends the stream as a failed connection,
     // once or twice.
     reportsAfterEnd: (eventsUrl) => [`pageerror: Firefox can’t establish a connection to the server at ${eventsUrl}.`],
+    reportsRefusedFetch: () => [],
+    reportsClosedStream: () => [],
   },
 }
+
+const statusText: Record<number, string> = { 401: 'Unauthorized' }
 
 function missing(name: BrowserName): string {
   const { aptPackage, launch } = specs[name]

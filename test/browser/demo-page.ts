@@ -1,26 +1,36 @@
 /**
- * The demo page as a browser test sees it: opened in a fresh browser context,
- * with a record of what the browser reported about the stream (each /events
- * answer, console and page errors, failed requests) and of each state shown.
+ * A demo page as a browser test sees it (index.html with its /events stream,
+ * or topic.html with its topic): opened in a fresh browser context, with a
+ * record of what the browser reported about the stream (each answer on the
+ * stream's path, console and page errors, failed requests) and of each state
+ * shown.
  */
 import type { Browser, HTTPRequest, Page } from 'puppeteer-core'
 import type { TestContext } from 'vitest'
 
 export interface DemoPage {
   page: Page
-  /** Every request for /events, in order. */
+  /** Every request on the stream's path, in order. */
   streams: HTTPRequest[]
   /**
    * What the browser reported, in order: `/events 200`, `/events 204 Last-Event-ID: 5`,
+   * `/topics/lobby?last=20 200`, `POST /topics/lobby 201` (the method when not GET),
    * `console.error: …`, `pageerror: …`, `requestfailed: … net::ERR_ABORTED after 204`.
    */
   timeline: string[]
 }
 
-const isStream = (url: string) => new URL(url).pathname === '/events'
-
-/** Opens `url` in a new browser context, closed when the test finishes. */
-export async function openDemoPage(browser: Browser, url: string, ctx: TestContext): Promise<DemoPage> {
+/**
+ * Opens `url` in a new browser context, closed when the test finishes,
+ * recording the answers on `streamPath` (the demo's /events by default).
+ */
+export async function openDemoPage(
+  browser: Browser,
+  url: string,
+  ctx: TestContext,
+  streamPath = '/events',
+): Promise<DemoPage> {
+  const isStream = (href: string) => new URL(href).pathname === streamPath
   // Its own context: no connection, cache or cookie is shared with another test.
   const context = await browser.createBrowserContext()
   ctx.onTestFinished(() => context.close())
@@ -34,8 +44,13 @@ export async function openDemoPage(browser: Browser, url: string, ctx: TestConte
     if (!isStream(response.url())) return
     // Read with the response: Chromium adds Last-Event-ID in its network
     // service, so the headers seen when the request starts lack it.
-    const lastEventId = response.request().headers()['last-event-id']
-    timeline.push(`/events ${response.status()}${lastEventId === undefined ? '' : ` Last-Event-ID: ${lastEventId}`}`)
+    const request = response.request()
+    const lastEventId = request.headers()['last-event-id']
+    const { pathname, search } = new URL(response.url())
+    const method = request.method() === 'GET' ? '' : `${request.method()} `
+    timeline.push(
+      `${method}${pathname}${search} ${response.status()}${lastEventId === undefined ? '' : ` Last-Event-ID: ${lastEventId}`}`,
+    )
   })
   page.on('console', (message) => {
     if (message.type() === 'error') timeline.push(`console.error: ${message.text()}`)

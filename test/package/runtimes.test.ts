@@ -1,8 +1,9 @@
 /**
  * The packed tarball installed outside the repo, and the README's consumer
  * files run with it on Node, Bun, Deno and Workers, checked over HTTP: the
- * bytes of a stream of one's own, resuming, 204, the mounted demo, and that the
- * source's `finally` runs when the client leaves.
+ * bytes of a stream of one's own, resuming, 204, the mounted demo, that the
+ * source's `finally` runs when the client leaves, and the chat rooms of
+ * rooms.ts (topics in the process) on Node, Bun and Deno.
  */
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, inject, it } from 'vitest'
@@ -10,6 +11,7 @@ import { bin, installConsumer, spawnWatched } from '../support/consumer.ts'
 import { readEvents } from '../support/http.ts'
 import type { WatchedProcess } from '../support/process.ts'
 import { freePort } from '../support/servers.ts'
+import { EventStreamReader } from '../support/sse-client.ts'
 
 const tarball = inject('tarball')
 const tick = (n: number) => `event: tick\nid: ${n}\ndata: {"n":${n},"of":3}\n\n`
@@ -112,5 +114,40 @@ describe.concurrent.each(runtimes)('%s', (runtime) => {
     client.abort()
     // The only stream here that a client leaves: the others log "all sent".
     await (servers.get(runtime) as { server: WatchedProcess }).server.waitForOutput(/ticks: the client left/)
+  })
+})
+
+// A Worker keeps its rooms in Durable Objects: consumer-topics/, tested in cloudflare.test.ts.
+describe.concurrent.each(['node', 'bun', 'deno'] as const)('%s: rooms.ts', (runtime) => {
+  const room = (name: string) => new URL(`rooms/${name}`, (servers.get(runtime) as { url: string }).url)
+  const publish = async (name: string, data: string) => {
+    const res = await fetch(room(name), { method: 'POST', body: data })
+    if (res.status !== 201) throw new Error(`publish answered ${res.status}: ${await res.text()}`)
+    return ((await res.json()) as { id: string }).id
+  }
+  const open = async (name: string, lastEventId?: string) => {
+    const res = await fetch(room(name), { headers: lastEventId ? { 'Last-Event-ID': lastEventId } : {} })
+    return new EventStreamReader(res.body as ReadableStream<Uint8Array>, lastEventId)
+  }
+
+  it('gives a new client the newest messages, then live ones, and a returning client what it missed', async ({
+    expect,
+  }) => {
+    const first = await publish('lobby', 'hello')
+    const client = await open('lobby')
+    expect(await client.take(1)).toEqual([{ type: 'message', data: 'hello', lastEventId: first }])
+    const live = await publish('lobby', 'live')
+    expect(await client.take(1)).toEqual([{ type: 'message', data: 'live', lastEventId: live }])
+    await client.cancel()
+    const missed = await publish('lobby', 'while away')
+    const back = await open('lobby', live)
+    expect(await back.take(1)).toEqual([{ type: 'message', data: 'while away', lastEventId: missed }])
+    await back.cancel()
+  })
+
+  it('answers a room name it does not accept with 404', async ({ expect }) => {
+    const res = await fetch(room('Not_A_Room'))
+    expect(res.status).toBe(404)
+    await res.body?.cancel()
   })
 })

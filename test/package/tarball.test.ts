@@ -3,12 +3,12 @@
  * declarations' imports, a strict TypeScript project on every runtime's types
  * against the installed package, and the JSR checks (docs, slow types, files).
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import ts from 'typescript'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { bin, installConsumer, repoRoot, run } from '../support/consumer.ts'
+import { bin, installConsumer, repoRoot, run, typecheck } from '../support/consumer.ts'
 
 const tarball = inject('tarball')
 const modules = readdirSync(join(repoRoot, 'src/lib'))
@@ -32,27 +32,6 @@ afterAll(() => {
   for (const folder of [current, oldest]) if (folder) rmSync(folder, { recursive: true, force: true })
 })
 
-// What a careful user turns on; `allowImportingTsExtensions` because the
-// consumer files import './app.ts', which Node, Bun, Deno and wrangler run as is.
-const strict = {
-  target: 'ES2023',
-  module: 'NodeNext',
-  moduleResolution: 'NodeNext',
-  strict: true,
-  exactOptionalPropertyTypes: true,
-  noUncheckedIndexedAccess: true,
-  skipLibCheck: false,
-  noEmit: true,
-  allowImportingTsExtensions: true,
-  verbatimModuleSyntax: true,
-}
-
-/** Type-checks `files` in `dir` with the repo's tsc and these options over {@link strict}. */
-async function typecheck(dir: string, name: string, options: object, files: string[]): Promise<void> {
-  writeFileSync(join(dir, name), JSON.stringify({ compilerOptions: { ...strict, ...options }, files }))
-  await run(bin('tsc'), ['-p', name], dir)
-}
-
 describe('npm pack', () => {
   it('holds the built library, README, LICENSE and CHANGELOG, nothing else', () => {
     const built = modules.flatMap((module) => [`dist/${module}.js`, `dist/${module}.d.ts`])
@@ -64,12 +43,18 @@ describe('npm pack', () => {
     const manifest = JSON.parse(readFileSync(join(current, 'node_modules/edge-sse/package.json'), 'utf8'))
     expect(manifest.private).toBeUndefined()
     expect(manifest.type).toBe('module')
-    expect(manifest.exports).toEqual({ '.': { types: './dist/index.d.ts', default: './dist/index.js' } })
-    expect(manifest.peerDependencies).toEqual({ hono: '^4.0.0' })
+    expect(manifest.exports).toEqual({
+      '.': { types: './dist/index.d.ts', default: './dist/index.js' },
+      './cloudflare': { types: './dist/cloudflare.d.ts', default: './dist/cloudflare.js' },
+      './redis': { types: './dist/redis.d.ts', default: './dist/redis.js' },
+    })
+    // ioredis only for edge-sse/redis: optional, so npm installs it only for those who add it.
+    expect(manifest.peerDependencies).toEqual({ hono: '^4.0.0', ioredis: '^6.1.0' })
+    expect(manifest.peerDependenciesMeta).toEqual({ ioredis: { optional: true } })
     expect(manifest.dependencies).toBeUndefined()
   })
 
-  it('has code and declarations that import only hono and .js files that exist', () => {
+  it('has code and declarations that import only hono and .js files that exist, cloudflare:workers for the Durable Object, and ioredis types for the Redis store', () => {
     const dist = join(current, 'node_modules/edge-sse/dist')
     const shipped = new Set(readdirSync(dist))
     for (const file of shipped) {
@@ -77,7 +62,14 @@ describe('npm pack', () => {
       expect(typeReferenceDirectives, file).toEqual([])
       for (const { fileName } of importedFiles) {
         if (!fileName.startsWith('.')) {
-          expect(fileName, file).toBe('hono')
+          // The one runtime import, of edge-sse/cloudflare alone (the main entry's are checked in imports.test.ts);
+          // the Redis store takes the user's client: its type, never its code.
+          const allowed = file.startsWith('topic-object.')
+            ? ['cloudflare:workers']
+            : /^redis[\w-]*\.d\.ts$/.test(file)
+              ? ['hono', 'ioredis']
+              : ['hono']
+          expect(allowed, file).toContain(fileName)
           continue
         }
         // tsc rewrites './x.ts' in the JavaScript only; the build does it in the declarations too.
@@ -89,7 +81,9 @@ describe('npm pack', () => {
   })
 })
 
-describe.concurrent('a strict TypeScript consumer', () => {
+// One check at a time (not describe.concurrent): each is seconds of CPU, and
+// side by side on two cores every test's timeout would pay for all of them.
+describe('a strict TypeScript consumer', () => {
   // On the repo's hono: hono 4.0.0's own declarations fail skipLibCheck: false
   // (a duplicate `render` in context.d.ts, and DOM types without lib DOM).
   it('type-checks app.ts and node.ts with Node types, skipLibCheck off', async () => {
@@ -126,11 +120,15 @@ describe.concurrent('a strict TypeScript consumer', () => {
   })
 })
 
-describe.concurrent('JSR', () => {
+describe('JSR', () => {
   it('has every export documented (deno doc --lint)', async () => {
     // --no-npm: Deno 2.9 flags hono's own types as private to us when it
     // finds hono in node_modules (denoland/deno#27364); only our files count.
-    await run(bin('deno'), ['doc', '--lint', '--no-npm', 'src/lib/index.ts'], repoRoot)
+    await run(
+      bin('deno'),
+      ['doc', '--lint', '--no-npm', 'src/lib/index.ts', 'src/lib/cloudflare.ts', 'src/lib/redis.ts'],
+      repoRoot,
+    )
   })
 
   it('publishes src/lib, README and LICENSE only, without slow types (deno publish --dry-run)', async ({ expect }) => {

@@ -7,9 +7,11 @@ import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readEvents } from '../support/http.ts'
 import { type RunningServer, runtimes, standaloneRuntimes, startServer } from '../support/servers.ts'
+import { arrivals, CLOCK_ROUNDING_MS, readTimed } from '../support/timed-read.ts'
 
 const tick = (n: number, pad = '') => `event: tick\nid: ${n}\ndata: {"n":${n},"pad":"${pad}"}\n\n`
 const RETRY = 'retry: 3000\n\n'
+const KEEPALIVE_MS = 300
 
 interface Counts {
   open: number
@@ -28,7 +30,7 @@ function printedFromNow(server: RunningServer, test: RegExp): Promise<RegExpMatc
 describe.each(runtimes)('%s: a source of the user', (runtime) => {
   let server: RunningServer
   beforeAll(async () => {
-    server = await startServer(runtime, { SSE_DEBUG: '1', SSE_KEEPALIVE_MS: '300' })
+    server = await startServer(runtime, { SSE_DEBUG: '1', SSE_KEEPALIVE_MS: String(KEEPALIVE_MS) })
   })
   afterAll(() => server?.stop())
 
@@ -79,9 +81,18 @@ describe.each(runtimes)('%s: a source of the user', (runtime) => {
   })
 
   it('sends keep-alive comments while the source is slower than SSE_KEEPALIVE_MS', async () => {
-    const text = await (await get('debug/source?events=1&interval=1000')).text()
-    // 300 ms keep-alive, 1000 ms wait: three comments, then the event.
-    expect(text).toBe(`${RETRY}:\n:\n:\n${tick(1)}`)
+    const sentAt = performance.now()
+    const chunks = await readTimed(await get('debug/source?events=1&interval=1000'), sentAt)
+    // A comment each time the stream has been quiet 300 ms, before the event
+    // 1000 ms in: three if every timer is on time, fewer if one is late, as
+    // each period counts from the last write. So not the count: at least one,
+    // and the k-th no sooner than k periods after the request.
+    const comments = arrivals(chunks, /^:\n/gm)
+    expect(chunks.map((chunk) => chunk.text).join('')).toBe(`${RETRY}${':\n'.repeat(comments.length)}${tick(1)}`)
+    expect(comments.length).toBeGreaterThanOrEqual(1)
+    for (const [i, at] of comments.entries()) {
+      expect(at).toBeGreaterThanOrEqual((i + 1) * (KEEPALIVE_MS - CLOCK_ROUNDING_MS))
+    }
   })
 
   it('stops pulling from the source when the client stops reading', async () => {

@@ -106,3 +106,24 @@ export function spawnWatched(
   })
   return watchProcess(child, command)
 }
+
+// What a careful user turns on; `allowImportingTsExtensions` because the
+// consumer files import './app.ts', which Node, Bun, Deno and wrangler run as is.
+const strict = {
+  target: 'ES2023',
+  module: 'NodeNext',
+  moduleResolution: 'NodeNext',
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  skipLibCheck: false,
+  noEmit: true,
+  allowImportingTsExtensions: true,
+  verbatimModuleSyntax: true,
+}
+
+/** Type-checks `files` in `dir` with the repo's tsc and these options over {@link strict}. */
+export async function typecheck(dir: string, name: string, options: object, files: string[]): Promise<void> {
+  writeFileSync(join(dir, name), JSON.stringify({ compilerOptions: { ...strict, ...options }, files }))
+  await run(bin('tsc'), ['-p', name], dir)
+}

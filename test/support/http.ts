@@ -1,4 +1,4 @@
-/** HTTP clients for the cross-runtime tests: raw requests and timed stream reads. */
+/** HTTP clients for the cross-runtime tests: raw requests and reading a stream up to its n-th event. */
 import { connect } from 'node:net'
 
 export interface RawResponse {
@@ -57,24 +57,6 @@ export function rawRequest(
     socket.on('error', reject)
     socket.on('close', () => finish() || reject(new Error(`closed without a response: ${JSON.stringify(text)}`)))
   })
-}
-
-export interface Chunk {
-  text: string
-  /** ms since the request was sent. */
-  at: number
-}
-
-/** Reads a whole response body, noting when each chunk arrived. */
-export async function readTimed(res: Response, sentAt: number): Promise<Chunk[]> {
-  const chunks: Chunk[] = []
-  const decoder = new TextDecoder()
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) return chunks
-    chunks.push({ text: decoder.decode(value, { stream: true }), at: performance.now() - sentAt })
-  }
 }
 
 /** Reads until `count` SSE events (blank-line terminated blocks with an id) have arrived. */

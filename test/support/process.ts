@@ -10,7 +10,7 @@ export interface WatchedProcess {
   output(): string
   /** Resolves with the match once `test` matches the output; rejects after `timeoutMs` or if the process exits first. */
   waitForOutput(test: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
-  /** Resolves with the exit code once the process has exited. */
+  /** Resolves with the exit code once the process has exited and its output is all in `output()`. */
   exited: Promise<number | null>
   /** Sends `signal` to the process and everything it started (wrangler's workerd too). */
   signal(signal: NodeJS.Signals): void
@@ -20,6 +20,7 @@ export interface WatchedProcess {
 
 /** Watches `child`, named `name` in error messages. */
 export function watchProcess(child: ChildProcess, name: string): WatchedProcess {
+  const startedAt = performance.now()
   let text = ''
   let hasExited = false
   const watchers = new Set<() => void>()
@@ -32,8 +33,10 @@ export function watchProcess(child: ChildProcess, name: string): WatchedProcess 
   }
   child.stdout?.on('data', onData)
   child.stderr?.on('data', onData)
+  // 'close', not 'exit': Node may emit 'exit' before the pipes are drained, so
+  // output read on 'exit' can miss the last lines; 'close' comes after both end.
   const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       hasExited = true
       notify()
       resolve(code)
@@ -45,7 +48,13 @@ export function watchProcess(child: ChildProcess, name: string): WatchedProcess 
       const check = () => {
         const match = text.match(test)
         if (match) settle(() => resolve(match))
-        else if (hasExited) settle(() => reject(new Error(`${name} exited before printing ${test}:\n${text}`)))
+        else if (hasExited) {
+          const how = child.signalCode ? `on ${child.signalCode}` : `with code ${child.exitCode}`
+          const after = Math.round(performance.now() - startedAt)
+          settle(() =>
+            reject(new Error(`${name} exited ${how} ${after} ms after its start, before printing ${test}:\n${text}`)),
+          )
+        }
       }
       const timer = setTimeout(
         () => settle(() => reject(new Error(`${name} did not print ${test} in ${timeoutMs} ms:\n${text}`))),

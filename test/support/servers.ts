@@ -5,8 +5,10 @@
  * speaks HTTPS, and its url says so.
  */
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type WatchedProcess, watchProcess } from './process.ts'
 
 export const runtimes = ['workerd', 'node', 'bun', 'deno'] as const
@@ -53,18 +55,23 @@ export function freePort(): Promise<number> {
 /**
  * Spawns `runtime`'s server with `env` (SSE_* settings; Workers get them as
  * `--var`) without waiting for it, on a free port or on `port` (a rolling
- * restart needs the next process where clients reconnect).
+ * restart needs the next process where clients reconnect). Workers keep
+ * their Durable Objects' storage in `persistTo`, or else in a folder of
+ * their own, removed when they exit: no two servers share topics.
  */
 export async function spawnServer(
   runtime: RuntimeName,
   env: Record<string, string> = {},
   port?: number,
+  persistTo?: string,
 ): Promise<ServerProcess> {
   port ??= await freePort()
   let command = scripts[scriptOf[runtime]]
+  let ownState: string | undefined
   if (runtime === 'workerd') {
     const vars = Object.entries(env).map(([key, value]) => `--var ${key}:${value}`)
-    command += ` ${vars.join(' ')} --inspector-port ${await freePort()} --log-level log`
+    if (persistTo === undefined) persistTo = ownState = mkdtempSync(join(tmpdir(), 'edge-sse-wrangler-'))
+    command += ` ${vars.join(' ')} --inspector-port ${await freePort()} --log-level log --persist-to ${persistTo}`
   }
   // exec: the shell becomes the server, so signals and exit codes are the server's own.
   const child = spawn(`exec ${command}`, {
@@ -74,7 +81,9 @@ export async function spawnServer(
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), WRANGLER_SEND_METRICS: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  return { runtime, port, pid: child.pid as number, ...watchProcess(child, runtime) }
+  const watched = watchProcess(child, runtime)
+  if (ownState) watched.exited.then(() => rmSync(ownState, { recursive: true, force: true }))
+  return { runtime, port, pid: child.pid as number, ...watched }
 }
 
 /** Starts `runtime`'s server (on `port` if given) and resolves once it says it listens. */
@@ -82,8 +91,9 @@ export async function startServer(
   runtime: RuntimeName,
   env: Record<string, string> = {},
   port?: number,
+  persistTo?: string,
 ): Promise<RunningServer> {
-  const server = await spawnServer(runtime, env, port)
+  const server = await spawnServer(runtime, env, port, persistTo)
   let scheme: string
   try {
     const match = await server.waitForOutput(/(?:listening on|Ready on) (https?):\/\/127\.0\.0\.1:\d+/, 60_000)

@@ -6,6 +6,7 @@
 import { type ClientHttp2Session, type ClientHttp2Stream, connect, type IncomingHttpHeaders } from 'node:http2'
 import { Agent, type AgentOptions, request as httpsRequest, type RequestOptions } from 'node:https'
 import type { TLSSocket } from 'node:tls'
+import type { Chunk } from './timed-read.ts'
 
 /** Opens an HTTP/2 session to `url`, resolving once TLS and ALPN are done. */
 export function h2Connect(url: string, ca: string): Promise<ClientHttp2Session> {
@@ -54,9 +55,9 @@ export async function h2Text(stream: ClientHttp2Stream): Promise<string> {
 }
 
 /** Reads an HTTP/2 body, noting when each chunk arrived (ms since `sentAt`). */
-export async function h2Timed(stream: ClientHttp2Stream, sentAt: number): Promise<{ text: string; at: number }[]> {
+export async function h2Timed(stream: ClientHttp2Stream, sentAt: number): Promise<Chunk[]> {
   stream.setEncoding('utf8')
-  const chunks: { text: string; at: number }[] = []
+  const chunks: Chunk[] = []
   for await (const chunk of stream) chunks.push({ text: chunk, at: performance.now() - sentAt })
   return chunks
 }

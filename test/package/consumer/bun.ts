@@ -1,5 +1,8 @@
 /** Bun: `bun bun.ts`. */
 import { app } from './app.ts'
+import { rooms } from './rooms.ts'
+
+app.route('/rooms', rooms)
 
 const server = Bun.serve({
   fetch: app.fetch,

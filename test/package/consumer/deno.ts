@@ -4,6 +4,9 @@
  * response, which is harmless here but logs a warning.
  */
 import { app } from './app.ts'
+import { rooms } from './rooms.ts'
+
+app.route('/rooms', rooms)
 
 Deno.serve(
   {
