@@ -7,6 +7,7 @@
  * spawned pid is the process whose /proc/<pid>/status and stat we read.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process'
+import { mkdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 export const FRAMES = 5
@@ -60,6 +61,22 @@ export const workerd = (config: string) => (port: number) => [
   `http=127.0.0.1:${port}`,
 ]
 
+// Where the demo Worker's Durable Objects keep their storage: a directory per port, emptied at each start.
+const OBJECTS_DIR = `${root}bench/.build/objects`
+
+/**
+ * workerd serving the demo Worker, whose `TOPICS` Durable Objects store on
+ * local disk as under `wrangler dev` (the config's `topic-storage` disk
+ * service), in a directory emptied at each start so no run inherits a topic.
+ * Not in memory: workerd aborts when an in-memory object sets its alarm (workerd#7191).
+ */
+export const workerdWithObjects = (config: string) => (port: number) => {
+  const dir = `${OBJECTS_DIR}/${port}`
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  return [...workerd(config)(port), '--directory-path', `topic-storage=${dir}`]
+}
+
 /** Report order: the edge-sse rows (each HTTP/2 row after its HTTP/1.1 one), then own-events, floors and peers. */
 export const servers: ServerDef[] = [
   { name: 'edge-sse node', runtime: 'node', kind: 'edge', command: node('src/servers/node.ts') },
@@ -72,7 +89,7 @@ export const servers: ServerDef[] = [
     name: 'edge-sse workerd',
     runtime: 'workerd',
     kind: 'edge',
-    command: workerd('bench/workerd.capnp'),
+    command: workerdWithObjects('bench/workerd.capnp'),
     build: buildWorker,
   },
   { name: 'own-events node', runtime: 'node', kind: 'own-events', command: node('bench/own-events/node.ts') },
@@ -112,8 +129,9 @@ export function serverEnv(port: number): NodeJS.ProcessEnv {
   }
 }
 
-/** Bundles src/servers/worker.ts for workerd, as `wrangler deploy` would upload it. */
+/** Bundles src/servers/worker.ts for workerd, as `wrangler deploy` would upload it; drops the last run's object storage. */
 export function buildWorker(): void {
+  rmSync(OBJECTS_DIR, { recursive: true, force: true })
   const r = spawnSync(bin('wrangler'), ['deploy', '--dry-run', '--outdir', 'bench/.build'], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },

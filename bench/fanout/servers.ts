@@ -4,14 +4,24 @@
  * and one publisher measure them all the same way.
  *
  * - edge-sse: the demo (src/servers/) on `/topics/fanout`, publishing with
- *   the token; on workerd its topics live in the isolate (fanout/workerd.capnp)
- *   until the Durable Object store is merged;
+ *   the token; on workerd the topic is a Durable Object, as the demo Worker
+ *   keeps it (fanout/workerd.capnp);
  * - floor: the bare runtime delivering the same bytes to every open response
  *   (bench/fanout-floors/);
  * - peer: better-sse's `Channel.broadcast` (bench/peers/better-sse-channel.ts).
  */
 import { HISTORY } from '../fanout-floors/frames.ts'
-import { buildWorker, bun, bundle, deno, node, type ServerDef, serverEnv, workerd } from '../servers.ts'
+import {
+  buildWorker,
+  bun,
+  bundle,
+  deno,
+  node,
+  type ServerDef,
+  serverEnv,
+  workerd,
+  workerdWithObjects,
+} from '../servers.ts'
 
 /** The token the edge-sse servers are given (fanout/workerd.capnp has it too). */
 export const PUBLISH_TOKEN = 'fanout-bench-publish-token'
@@ -31,12 +41,12 @@ export const fanoutServers: FanoutDef[] = [
   { name: 'edge-sse bun', runtime: 'bun', kind: 'edge', command: bun('src/servers/bun.ts') },
   { name: 'edge-sse deno', runtime: 'deno', kind: 'edge', command: deno('src/servers/deno.ts') },
   {
-    name: 'edge-sse workerd',
+    name: 'edge-sse workerd DO',
     runtime: 'workerd',
     kind: 'edge',
-    command: workerd('bench/fanout/workerd.capnp'),
+    command: workerdWithObjects('bench/fanout/workerd.capnp'),
     build: buildWorker,
-    note: "topic in the isolate's memory, not a Durable Object (not merged yet)",
+    note: "the topic in a Durable Object (the demo Worker's TopicObject, storing in SQLite on local disk as under wrangler dev), each subscriber a request from the Worker to it",
   },
   { name: 'floor node:http', runtime: 'node', kind: 'floor', command: node('bench/fanout-floors/node.ts') },
   { name: 'floor Bun.serve', runtime: 'bun', kind: 'floor', command: bun('bench/fanout-floors/bun.ts') },
