@@ -151,6 +151,34 @@ function goalTable(rows: FanoutRow[]): string {
   return lines.join('\n')
 }
 
+const setting = (r: { ratePerS: number; subscribers: number }) =>
+  `${r.ratePerS}/s × ${r.subscribers.toLocaleString('en')}`
+
+/**
+ * The summary the README quotes: per row, CPU per delivery and p99 latency at
+ * each setting, edge-sse's beside its runtime's floor (×).
+ */
+function summaryTable(rows: FanoutRow[]): string {
+  const settings = [...new Map(rows.map((r) => [setting(r), r])).values()]
+  const names = [...new Set(rows.map((r) => r.row))]
+  const lines = [
+    `| server | ${settings.map((x) => `${setting(x)}: CPU µs / delivery, p99 ms`).join(' | ')} |`,
+    `|${' --- |'.repeat(settings.length + 1)}`,
+  ]
+  for (const name of names) {
+    const cells = settings.map((x) => {
+      const r = rows.find((y) => y.row === name && y.ratePerS === x.ratePerS && y.subscribers === x.subscribers)
+      if (!r || r.rounds === 0) return '—'
+      const floor = r.kind === 'floor' ? undefined : floorOf(rows, r)
+      const vs = (m: Metric) => (floor ? ` (${times(ratio(r.median(m), floor.median(m)))})` : '')
+      const missed = r.median('deliveries') < r.median('expected') ? ', not every delivery made' : ''
+      return `${f(r.median('cpuUsPerDelivery'))}${vs('cpuUsPerDelivery')}, ${f(r.median('latencyP99Ms'), 0)}${vs('latencyP99Ms')}${missed}`
+    })
+    lines.push(`| ${name} | ${cells.join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
 /** The fan-out section (issue 14) of `run`; `link` is the path of its JSON from the report. */
 export function fanoutSection(run: RunFile, link: string): string {
   const rows = fanoutRows(run.fanout ?? [])
@@ -167,6 +195,14 @@ Run ${run.startedAt} – ${run.finishedAt}, src ${run.machine.src}, \`${run.comm
 - Load generator: CPU of its busiest process over the delivery window (100 % is a saturated core: its latency figures then include its own queueing) and its event-loop delay p99. Other CPU: the machine's busy CPU minus the servers' and the load generator's: other processes.
 - Rows: **edge-sse** is the demo (src/servers/) on \`/topics/:name\`, publishing through \`POST\` with \`SSE_PUBLISH_TOKEN\`, history 100. **floor** is the bare runtime delivering the same bytes, frames encoded once and held in a ring of 100 (bench/fanout-floors/): \`node:http\` writing one shared buffer to every response; on Bun, Deno and workerd a plain pull \`ReadableStream\` (highWaterMark 0) per subscriber, a cursor over the shared frames. Every row takes publishes the same way, \`POST\` with the data as a text/plain body. **better-sse Channel** registers a session per subscriber and \`broadcast\`s each publish (bench/peers/better-sse-channel.ts).
 ${notes.map((d) => `- ${d.name}: ${d.note}.`).join('\n')}
+
+### Summary
+
+Medians over the rounds; in brackets, edge-sse's and better-sse's over their runtime's floor.
+
+${summaryTable(rows)}
+
+### All figures
 
 ${resultsTable(rows)}
 
@@ -230,6 +266,33 @@ function redisGoals(rows: FanoutRow[]): string {
   return lines.join('\n')
 }
 
+/** The summary the README quotes: per runtime, the Redis row beside the in-process one. */
+function redisSummary(rows: FanoutRow[]): string {
+  const lines = [
+    '| runtime | p99 ms: in-process → via Redis | CPU µs / delivery, a subscribing server: in-process → via Redis (A, B) | publishing server (C), µs / delivery | redis-server, µs / delivery | every delivery made |',
+    `|${' --- |'.repeat(6)}`,
+  ]
+  const over = (x: number, base: number) => {
+    const q = ratio(x, base)
+    return Number.isNaN(q) ? '?' : `${f(q, 2)}×`
+  }
+  for (const r of rows.filter((x) => x.viaRedis && x.rounds > 0)) {
+    const local = rows.find((x) => x.runtime === r.runtime && !x.viaRedis && x.rounds > 0)
+    const [localP99, p99] = [local?.median('latencyP99Ms') ?? Number.NaN, r.median('latencyP99Ms')]
+    const localCpu = local?.process('server', 'cpuUsPerDelivery') ?? Number.NaN
+    const cpu = ['A', 'B'].map((p) => r.process(p, 'cpuUsPerDelivery'))
+    const all = [r, ...(local ? [local] : [])].every(
+      (x) => x.median('deliveries') === x.median('expected') && x.errors.length === 0,
+    )
+    lines.push(
+      `| ${r.runtime} | ${f(localP99, 0)} → ${f(p99, 0)} (${over(p99, localP99)}) ` +
+        `| ${f(localCpu)} → ${cpu.map((x) => f(x)).join(', ')} (${cpu.map((x) => over(x, localCpu)).join(', ')}) ` +
+        `| ${f(r.process('C', 'cpuUsPerDelivery'))} | ${f(r.process('redis-server', 'cpuUsPerDelivery'))} | ${mark(all)} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
 /** The Redis section (issue 15) of `run`. */
 export function redisSection(run: RunFile, link: string): string {
   const rows = fanoutRows(run.redis ?? [])
@@ -241,6 +304,14 @@ Run ${run.startedAt} – ${run.finishedAt}, src ${run.machine.src}, \`${run.comm
 
 - **via Redis**: a redis-server of its own for the test (free port, temp dir, \`--save '' --appendonly no\`), three server processes with \`REDIS_URL\`: A and B with ${s ? s / 2 : '?'} subscribers each (two load generator groups), C taking the publishes, 10 events/s, measured as the fan-out rows are. CPU per delivery of A and B: over their own subscribers' deliveries; of C (it has no subscribers) and Redis: over every delivery.
 - **in-process**: the same load (${s} subscribers in the same two groups, 10/s) on one server's in-process topic: what crossing processes costs is the difference.
+
+### Summary
+
+Medians over the rounds; in brackets, via Redis over in-process.
+
+${redisSummary(rows)}
+
+### All figures
 
 ${redisTable(rows)}
 
