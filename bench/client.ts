@@ -19,6 +19,7 @@ import net from 'node:net'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
+import { type BodyMode, ChunkedDecoder, readHead } from './http1.ts'
 
 export interface LoadOptions {
   port: number
@@ -147,8 +148,6 @@ interface Client {
   done: boolean
 }
 
-type BodyMode = 'chunked' | 'eof'
-
 let open = 0
 let peakOpen = 0
 
@@ -169,11 +168,6 @@ function runClient(options: LoadOptions, source: string, deadline: number): Prom
     const socket = net.connect({ host: '127.0.0.1', port: options.port, localAddress: source })
     let head: Buffer | undefined = Buffer.alloc(0)
     let mode: BodyMode = 'eof'
-    // Chunked decoding state: bytes left in the current chunk, or -1 while reading a size line.
-    let chunkLeft = -1
-    let line = ''
-    let afterChunk = false
-    let trailers = false
     let now = 0
     let counted = false
     const parser = eventParser(client, () => now, fail)
@@ -199,41 +193,12 @@ function runClient(options: LoadOptions, source: string, deadline: number): Prom
       socket.once('close', finish)
       setTimeout(finish, 1000).unref()
     }
+    const chunked = new ChunkedDecoder((bytes) => parser.push(bytes))
     const body = (buf: Buffer) => {
       if (mode === 'eof') return parser.push(buf)
-      let i = 0
-      while (i < buf.length && !client.done) {
-        if (chunkLeft > 0) {
-          const take = Math.min(chunkLeft, buf.length - i)
-          parser.push(buf.subarray(i, i + take))
-          chunkLeft -= take
-          i += take
-          if (chunkLeft === 0) {
-            chunkLeft = -1
-            afterChunk = true
-          }
-          continue
-        }
-        // Size lines, the CRLF after each chunk and trailers are short: collect them as text.
-        const lf = buf.indexOf(10, i)
-        const end = lf < 0 ? buf.length : lf + 1
-        line += buf.toString('latin1', i, end)
-        i = end
-        if (lf < 0) break
-        const text = line.trimEnd()
-        line = ''
-        if (afterChunk) {
-          afterChunk = false
-          if (text !== '') return fail('bad chunk end')
-        } else if (trailers) {
-          if (text === '') return complete()
-        } else {
-          const size = Number.parseInt(text, 16)
-          if (!Number.isFinite(size)) return fail('bad chunk size')
-          if (size === 0) trailers = true
-          else chunkLeft = size
-        }
-      }
+      const state = chunked.push(buf)
+      if (state === 'end') complete()
+      else if (state !== 'more') fail(state.error)
     }
     socket.setNoDelay(true)
     socket.on('connect', () => {
@@ -247,21 +212,14 @@ function runClient(options: LoadOptions, source: string, deadline: number): Prom
       if (client.done) return
       if (head === undefined) return body(buf)
       head = Buffer.concat([head, buf])
-      const end = head.indexOf('\r\n\r\n')
-      if (end < 0) return head.length > 16384 ? fail('head too long') : undefined
-      const lines = head.toString('latin1', 0, end).split('\r\n')
-      const rest = head.subarray(end + 4)
+      const read = readHead(head)
+      if (read === undefined) return head.length > 16384 ? fail('head too long') : undefined
       head = undefined
       client.headersAt = now
       peakOpen = Math.max(peakOpen, ++open)
-      const status = lines[0]?.split(' ')[1]
-      if (status !== '200') return fail(`status ${status}`)
-      const headers = new Map(
-        lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
-      )
-      if (!headers.get('content-type')?.startsWith('text/event-stream')) return fail('not text/event-stream')
-      if (headers.get('transfer-encoding')?.toLowerCase().includes('chunked')) mode = 'chunked'
-      else if (headers.has('content-length')) return fail('content-length on a stream')
+      if ('error' in read) return fail(read.error)
+      mode = read.mode
+      const { rest } = read
       if (rest.length > 0) body(rest)
     })
     socket.on('end', () => {

@@ -1,14 +1,22 @@
 /**
- * Benchmark orchestrator: `npm run bench [-- --quick] [--rounds 3] [--n 1000,5000]
- * [--servers 'edge-sse node,seed node:http'] [--ramp-ms 4000 | --rate 1000] [--client-procs 1]
- * [--streams-per-session 100] [--max-minutes 60]`.
+ * Benchmark orchestrator: `npm run bench [-- --quick] [--suites streams,fanout,redis]
+ * [--rounds 3] [--servers 'edge-sse node,floor node:http'] [--client-procs N] [--max-minutes 180]`,
+ * and per suite:
  *
- * For every round, N and server (order rotated each round), it starts the
- * server alone, warms it up, then runs the load generator in separate
+ * - streams (one stream per client, its own events): [--n 1000,5000]
+ *   [--ramp-ms 4000 | --rate 1000] [--streams-per-session 100];
+ * - fanout (subscribers of one topic, issue 14): [--fanout 10x1000,10x5000,10x10000,50x1000]
+ *   (events/s × subscribers) [--publish-s 10] [--connect-rate 2000] [--cpu-prof];
+ * - redis (the topic shared by three servers through Redis, beside one
+ *   server's in-process topic, issue 15): [--redis-subscribers 10000]
+ *   [--redis-runtimes node,bun,deno], published at 10/s.
+ *
+ * For every round, setting and server (order rotated each round), it starts
+ * the server alone, warms it up, then runs the load generator in separate
  * processes while reading the server's own /proc counters. Results go to
  * bench/results/<stamp>.json after every test, then to a report (report.ts).
  */
-import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, fork, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import http2 from 'node:http2'
 import net from 'node:net'
@@ -18,9 +26,24 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { makeCert, type TestCert, tlsEnv } from '../test/support/certs.ts'
 import type { LoadOptions, LoadResult } from './client.ts'
 import { percentile, SOURCES } from './client.ts'
+import { fanoutPlan, redisPlans } from './fanout/plans.ts'
+import { type FanoutPlan, type FanoutResult, runFanout } from './fanout/run.ts'
+import { fanoutServers } from './fanout/servers.ts'
 import { writeReport } from './report.ts'
 import type { ServerDef } from './servers.ts'
 import { FRAMES, INTERVAL_MS, root, serverEnv, servers, stopProcess, versions } from './servers.ts'
+import {
+  CLK_TCK,
+  cpuMs,
+  freePort,
+  hardNofile,
+  listenOverflows,
+  machineBusyMs,
+  resetPeak,
+  spawnLimited,
+  status,
+  waitForPort,
+} from './system.ts'
 
 /** One measured test: one server, one N, one round. */
 export interface TestResult {
@@ -68,7 +91,20 @@ export interface RunFile {
     frames: number
     intervalMs: number
   }
+  /** The streams suite's tests (empty when it did not run). */
   tests: TestResult[]
+  /** The fan-out and Redis suites' options, when either ran. */
+  fanoutOptions?: {
+    /** Fan-out settings run: events per second and subscribers. */
+    settings: { ratePerS: number; subscribers: number }[]
+    publishS: number
+    redisSubscribers: number
+    clientProcs: number
+    connectPerS: number
+    drainMs: number
+  }
+  fanout?: FanoutResult[]
+  redis?: FanoutResult[]
 }
 
 const args = process.argv.slice(2)
@@ -78,99 +114,65 @@ const opt = (name: string, fallback: string) => {
   return i < 0 ? fallback : (args[i + 1] ?? fallback)
 }
 const quick = has('quick')
-const ns = opt('n', quick ? '1000' : '1000,5000,10000')
-  .split(',')
-  .map(Number)
+const list = (name: string, fallback: string) =>
+  opt(name, fallback)
+    .split(',')
+    .filter((x) => x !== '')
+const suites = list('suites', 'streams,fanout,redis')
+for (const suite of suites) {
+  if (!['streams', 'fanout', 'redis'].includes(suite)) throw new Error(`unknown suite ${suite}`)
+}
+const ns = suites.includes('streams') ? list('n', quick ? '1000' : '1000,5000,10000').map(Number) : []
 const rounds = Number(opt('rounds', quick ? '1' : '3'))
 // One ramp for every N, shorter than a stream (5 × 1 s) so that all N streams
 // are open at once at its end; --rate R instead ramps N / R seconds (at most
 // rate × stream length streams then overlap).
 const rate = Number(opt('rate', '0'))
 const rampFor = (n: number) => (rate > 0 ? (n / rate) * 1000 : Number(opt('ramp-ms', '4000')))
+// Streams: one generator process is enough at 10k × 1 event/s. Fan-out: 10k
+// subscribers × 10+ events/s is more than one Node process reads: two.
 const clientProcs = Number(opt('client-procs', '1'))
+const fanoutClientProcs = Number(opt('client-procs', '2'))
 // A browser multiplexes every stream to one origin over one connection, up to
 // the server's limit on concurrent streams: 100 is the usual one.
 const streamsPerSession = Number(opt('streams-per-session', '100'))
-// Hard stop for the whole run: tests left when it passes are skipped, not run.
-const maxMinutes = Number(opt('max-minutes', quick ? '6' : '60'))
-const only = opt('servers', '')
-const chosen = only ? servers.filter((s) => only.split(',').includes(s.name)) : servers
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
-
-// --- /proc readers: the server's own counters, not the wrapper's or ours ---
-
-function status(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))
-  return Number(m?.[1] ?? 0)
-}
-
-/** utime + stime of all threads, in ms. */
-function cpuMs(pid: number): number {
-  // Fields after the ")" that ends comm: utime and stime are fields 14 and 15 of the line.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK
-}
-
-/** Resets VmHWM to the current RSS (Linux ≥ 4.0), so the peak is that of the load alone. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5')
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Kernel-wide TcpExt ListenOverflows: accept queue full, SYN dropped. */
-function listenOverflows(): number {
-  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n')
-  const i = lines.findIndex((l) => l.startsWith('TcpExt:'))
-  const keys = lines[i]?.split(' ') ?? []
-  const values = lines[i + 1]?.split(' ') ?? []
-  return Number(values[keys.indexOf('ListenOverflows')] ?? 0)
-}
-
-/** Busy CPU time of the whole machine (all cores, /proc/stat), in ms. */
-function machineBusyMs(): number {
-  const [, user, nice, system, , , irq, softirq, steal] =
-    readFileSync('/proc/stat', 'utf8').split('\n')[0]?.split(/\s+/) ?? []
-  return ([user, nice, system, irq, softirq, steal].reduce((s, v) => s + Number(v ?? 0), 0) * 1000) / CLK_TCK
-}
-
-// --- process management ---
-
-// One descriptor per stream plus slack, up to this sandbox's hard limit (root
-// cannot raise it here). The soft limit is raised by exec-ing through prlimit;
-// the pid stays the same.
-const hardNofile = Number(readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\d+\s+(\d+)/)?.[1])
-const nofile = Math.min(Math.max(...ns) + 4096, hardNofile || Number.POSITIVE_INFINITY)
-
-function spawnLimited(argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  // stdout goes to /dev/null; SSE_LOG=0 (serverEnv) already silences the per-stream line.
-  return spawn('prlimit', [`--nofile=${nofile}:${nofile}`, '--', ...argv], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-}
-
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => {
-        s.destroy()
-        resolve(true)
-      })
-      s.on('error', () => resolve(false))
+// Hard stop for the whole run: tests left when it passes are skipped, not run. A full run of
+// the three suites takes about 100 min on the 2-core machine (streams ~30, fan-out ~55, Redis ~15).
+const maxMinutes = Number(opt('max-minutes', quick ? '20' : '180'))
+const only = list('servers', '')
+const pick = <T extends { name: string }>(defs: T[]) => (only.length ? defs.filter((d) => only.includes(d.name)) : defs)
+const chosen = suites.includes('streams') ? pick(servers) : []
+// Events/s × subscribers. 10/s at 1k, 5k, 10k; and 50/s at 1k: the same
+// 50,000 deliveries/s as 10/s at 5k, in five times as many events 20 ms
+// apart, so per-event costs (the publish, waking every cursor) weigh five
+// times more. 50/s at 5k or 10k would ask this 2-core machine for 250k–500k
+// deliveries/s, several times what any runtime's one thread delivers here.
+const settings = (
+  suites.includes('fanout') ? list('fanout', quick ? '10x1000,50x1000' : '10x1000,10x5000,10x10000,50x1000') : []
+).map((setting) => {
+  const [ratePerS, subscribers] = setting.split('x').map(Number)
+  if (!ratePerS || !subscribers)
+    throw new Error(`--fanout takes <events/s>x<subscribers>, e.g. 10x1000; got ${setting}`)
+  return { ratePerS, subscribers }
+})
+const subscriberCounts = settings.map((s) => s.subscribers)
+const publishS = Number(opt('publish-s', quick ? '5' : '10'))
+const connectPerS = Number(opt('connect-rate', '2000'))
+const fanoutChosen = suites.includes('fanout') ? pick(fanoutServers) : []
+const redisSubscribers = suites.includes('redis') ? Number(opt('redis-subscribers', quick ? '2000' : '10000')) : 0
+const redisChosen = suites.includes('redis')
+  ? list('redis-runtimes', 'node,bun,deno').map((rt) => {
+      const def = fanoutServers.find((d) => d.kind === 'edge' && d.runtime === rt)
+      if (!def || rt === 'workerd') throw new Error(`no Redis row on ${rt}: node, bun or deno`)
+      return def
     })
-    if (up) return
-    await sleep(50)
-  }
-  throw new Error(`server not listening on ${port} after ${timeoutMs} ms`)
-}
+  : []
+// Node servers of the fan-out and Redis suites write CPU profiles to bench/results/profiles-<stamp>/.
+const cpuProf = has('cpu-prof')
+// Subscribers left without the last event this long after the last publish count as missing it.
+const DRAIN_MS = 10_000
+// One descriptor per stream plus slack, up to this sandbox's hard limit.
+const nofile = Math.min(Math.max(...ns, ...subscriberCounts, redisSubscribers) + 4096, hardNofile)
 
 /** Opens a few streams and drops them after the first bytes: JIT, lazy modules and the cancel path warm up. */
 async function warmup(port: number, count = 50): Promise<void> {
@@ -249,26 +251,11 @@ function runClients(children: ChildProcess[], options: LoadOptions, timeoutMs: n
   )
 }
 
-/**
- * A port free right now, from the kernel: a fixed range could be taken by
- * another server on the machine, and waitForPort would then measure that one.
- */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo
-      probe.close(() => resolve(port))
-    })
-  })
-}
-
 async function runTest(def: ServerDef, n: number, round: number, cert: TestCert | undefined): Promise<TestResult> {
   const port = await freePort()
   const tls = def.http2 ? cert : undefined
   const h2 = tls && { ca: tls.cert, streamsPerSession }
-  const child = spawnLimited(def.command(port), { ...serverEnv(port), ...(tls ? tlsEnv(tls) : {}) })
+  const child = spawnLimited(def.command(port), { ...serverEnv(port), ...(tls ? tlsEnv(tls) : {}) }, nofile)
   let stderr = ''
   child.stderr?.on('data', (b: Buffer) => {
     if (stderr.length < 4000) stderr += b.toString()
@@ -389,15 +376,31 @@ function machine(): Record<string, string | number> {
   }
 }
 
+/** Each fan-out test of a round: every setting (rate × subscribers), the rows in an order rotated by round. */
+function fanoutTests(round: number): { plan: FanoutPlan; ratePerS: number }[] {
+  const rotate = <T>(xs: T[]) => xs.map((_, i) => xs[(i + round - 1) % xs.length] as T)
+  const tests: { plan: FanoutPlan; ratePerS: number }[] = []
+  for (const { ratePerS, subscribers } of settings) {
+    for (const def of rotate(fanoutChosen)) tests.push({ plan: fanoutPlan(def, subscribers), ratePerS })
+  }
+  // The issue's Redis load: 10 events/s.
+  for (const def of rotate(redisChosen)) {
+    for (const plan of rotate(redisPlans(def, redisSubscribers))) tests.push({ plan, ratePerS: 10 })
+  }
+  return tests
+}
+
 async function main(): Promise<void> {
   const started = Date.now()
   const stamp = new Date(started).toISOString().replace(/[:.]/g, '-').slice(0, 19)
   const suffix = quick ? '-quick' : ''
   mkdirSync(`${root}bench/results`, { recursive: true })
   const jsonPath = `${root}bench/results/${stamp}${suffix}.json`
-  for (const def of chosen) def.build?.()
+  // Each bundle once, though rows of several suites serve it.
+  for (const build of new Set([...chosen, ...fanoutChosen, ...redisChosen].map((d) => d.build))) build?.()
   // Made with openssl for this run only (removed when it exits): no key is ever committed.
   const cert = chosen.some((s) => s.http2) ? await makeCert() : undefined
+  const fanoutOn = fanoutChosen.length > 0 || redisChosen.length > 0
   const run: RunFile = {
     command: ['npm run bench', ...(args.length ? ['--', ...args] : [])].join(' '),
     startedAt: new Date(started).toISOString(),
@@ -415,21 +418,40 @@ async function main(): Promise<void> {
       intervalMs: INTERVAL_MS,
     },
     tests: [],
+    ...(fanoutOn
+      ? {
+          fanoutOptions: {
+            settings: fanoutChosen.length ? settings : [],
+            publishS,
+            redisSubscribers,
+            clientProcs: fanoutClientProcs,
+            connectPerS,
+            drainMs: DRAIN_MS,
+          },
+          ...(fanoutChosen.length ? { fanout: [] } : {}),
+          ...(redisChosen.length ? { redis: [] } : {}),
+        }
+      : {}),
+  }
+  const save = () => writeFileSync(jsonPath, `${JSON.stringify(run, null, 2)}\n`)
+  const overBudget = () => {
+    if (Date.now() - started <= maxMinutes * 60_000) return false
+    console.log(`time budget of ${maxMinutes} min reached: stopping`)
+    return true
   }
   const total = rounds * ns.length * chosen.length
-  console.log(`edge-sse bench: ${total} tests (${rounds} rounds × N ${ns.join('/')} × ${chosen.length} servers)`)
+  if (total > 0) {
+    console.log(`streams: ${total} tests (${rounds} rounds × N ${ns.join('/')} × ${chosen.length} servers)`)
+  }
   outer: for (let round = 1; round <= rounds; round++) {
     for (const n of ns) {
       // Rotate the order every round so no server always runs first (cold machine) or last.
       const order = chosen.map((_, i) => chosen[(i + round - 1) % chosen.length] as ServerDef)
       for (const def of order) {
-        if (Date.now() - started > maxMinutes * 60_000) {
-          console.log(`time budget of ${maxMinutes} min reached: stopping`)
-          break outer
-        }
+        if (overBudget()) break outer
         const r = await runTest(def, n, round, cert)
         run.tests.push(r)
-        writeFileSync(jsonPath, `${JSON.stringify(run, null, 2)}\n`)
+        save()
         console.log(
           `[${run.tests.length}/${total}] r${round} ${def.name.padEnd(22)} N=${String(n).padStart(5)} ` +
             `ok ${r.ok} fail ${r.failed} ttfb99 ${r.ttfbP99.toFixed(1)} jit99 ${r.jitterP99.toFixed(1)} ` +
@@ -439,8 +461,36 @@ async function main(): Promise<void> {
       }
     }
   }
+  const fanoutTotal = rounds * fanoutTests(1).length
+  if (fanoutTotal > 0) console.log(`fan-out and Redis: ${fanoutTotal} tests (${rounds} rounds)`)
+  let done = 0
+  fan: for (let round = 1; round <= rounds; round++) {
+    for (const { plan, ratePerS } of fanoutTests(round)) {
+      if (overBudget()) break fan
+      const r = await runFanout(plan, {
+        ratePerS,
+        events: Math.round(ratePerS * publishS),
+        round,
+        clientProcs: fanoutClientProcs,
+        connectPerS,
+        drainMs: DRAIN_MS,
+        nofile,
+        ...(cpuProf ? { cpuProfDir: `${root}bench/results/profiles-${stamp}` } : {}),
+      })
+      run[plan.suite]?.push(r)
+      save()
+      console.log(
+        `[${++done}/${fanoutTotal}] r${round} ${plan.row.padEnd(26)} S=${String(r.subscribers).padStart(5)} ` +
+          `${String(ratePerS).padStart(3)}/s deliveries ${r.deliveries}/${r.expected} ` +
+          `p50 ${r.latencyP50Ms.toFixed(1)} p99 ${r.latencyP99Ms.toFixed(1)} max ${r.latencyMaxMs.toFixed(0)} ms ` +
+          `${r.cpuUsPerDelivery.toFixed(1)} µs/delivery ${r.rssPerSubscriberKiB.toFixed(1)} KiB/sub ` +
+          `client ${r.clientCpuPct.toFixed(0)}% lag99 ${r.clientLagP99Ms.toFixed(0)} ms` +
+          (r.error ? ` ERROR ${r.error}` : ''),
+      )
+    }
+  }
   run.finishedAt = new Date().toISOString()
-  writeFileSync(jsonPath, `${JSON.stringify(run, null, 2)}\n`)
+  save()
   const md = writeReport(run, jsonPath)
   console.log(`wrote ${jsonPath.slice(root.length)} and ${md.slice(root.length)}`)
 }

@@ -7,6 +7,7 @@
  * spawned pid is the process whose /proc/<pid>/status and stat we read.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process'
+import { mkdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 export const FRAMES = 5
@@ -38,10 +39,11 @@ export interface ServerDef {
   build?: () => void
 }
 
-const node = (script: string) => () => [process.execPath, script]
-const bun = (script: string) => () => [bin('bun'), script]
+/** The command of a script on each runtime: the runtime's binary itself, on a port given by env (or, for workerd, by flag). */
+export const node = (script: string) => () => [process.execPath, script]
+export const bun = (script: string) => () => [bin('bun'), script]
 // Every Deno row gets the flags of `npm run start:deno`, so the runtime is configured alike.
-const deno = (script: string) => () => [
+export const deno = (script: string) => () => [
   bin('deno'),
   'run',
   '--unstable-no-legacy-abort',
@@ -51,13 +53,29 @@ const deno = (script: string) => () => [
   script,
 ]
 // workerd itself, not `wrangler dev` (which puts a Node proxy in front of it).
-const workerd = (config: string) => (port: number) => [
+export const workerd = (config: string) => (port: number) => [
   bin('workerd'),
   'serve',
   config,
   '--socket-addr',
   `http=127.0.0.1:${port}`,
 ]
+
+// Where the demo Worker's Durable Objects keep their storage: a directory per port, emptied at each start.
+const OBJECTS_DIR = `${root}bench/.build/objects`
+
+/**
+ * workerd serving the demo Worker, whose `TOPICS` Durable Objects store on
+ * local disk as under `wrangler dev` (the config's `topic-storage` disk
+ * service), in a directory emptied at each start so no run inherits a topic.
+ * Not in memory: workerd aborts when an in-memory object sets its alarm (workerd#7191).
+ */
+export const workerdWithObjects = (config: string) => (port: number) => {
+  const dir = `${OBJECTS_DIR}/${port}`
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  return [...workerd(config)(port), '--directory-path', `topic-storage=${dir}`]
+}
 
 /** Report order: the edge-sse rows (each HTTP/2 row after its HTTP/1.1 one), then own-events, floors and peers. */
 export const servers: ServerDef[] = [
@@ -71,7 +89,7 @@ export const servers: ServerDef[] = [
     name: 'edge-sse workerd',
     runtime: 'workerd',
     kind: 'edge',
-    command: workerd('bench/workerd.capnp'),
+    command: workerdWithObjects('bench/workerd.capnp'),
     build: buildWorker,
   },
   { name: 'own-events node', runtime: 'node', kind: 'own-events', command: node('bench/own-events/node.ts') },
@@ -111,8 +129,9 @@ export function serverEnv(port: number): NodeJS.ProcessEnv {
   }
 }
 
-/** Bundles src/servers/worker.ts for workerd, as `wrangler deploy` would upload it. */
-function buildWorker(): void {
+/** Bundles src/servers/worker.ts for workerd, as `wrangler deploy` would upload it; drops the last run's object storage. */
+export function buildWorker(): void {
+  rmSync(OBJECTS_DIR, { recursive: true, force: true })
   const r = spawnSync(bin('wrangler'), ['deploy', '--dry-run', '--outdir', 'bench/.build'], {
     cwd: root,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
@@ -126,7 +145,7 @@ function buildWorker(): void {
  * repo's pinned esbuild: they have no wrangler.toml of their own, and a plain
  * ES module bundle is what workerd needs.
  */
-function bundle(entry: string, out: string): void {
+export function bundle(entry: string, out: string): void {
   const r = spawnSync(
     bin('esbuild'),
     [entry, '--bundle', '--format=esm', '--platform=browser', `--outfile=bench/.build/${out}`, '--log-level=warning'],
