@@ -414,7 +414,9 @@ export function writeReport(run: RunFile, jsonPath: string): string {
     fanout
       ? `${fanoutSection(fanout.run, link(fanout.path))}${included(`${root}bench/fanout/notes.md`)}`
       : pending('## Fan-out: one topic, many subscribers (issue 14)', 'fanout'),
-    redis ? redisSection(redis.run, link(redis.path)) : pending('## Topics through Redis (issue 15)', 'redis'),
+    redis
+      ? `${redisSection(redis.run, link(redis.path))}${included(`${root}bench/fanout/redis-notes.md`)}`
+      : pending('## Topics through Redis (issue 15)', 'redis'),
   ]
   writeFileSync(mdPath, md.filter((part) => part !== '').join('\n'))
   // Biome formats Markdown too (it pads table columns): format so `biome check` passes.
