@@ -16,7 +16,7 @@ import {
   type PublishOptions,
   type TopicEvent,
 } from './topic-event.ts'
-import { checkInteger, type TopicLimits, type TopicsOptions, topicLimits } from './topic-options.ts'
+import { checkInteger, checkKeepAlive, type TopicLimits, type TopicsOptions, topicLimits } from './topic-options.ts'
 import {
   OBJECT_ORIGIN,
   objectQuery,
@@ -28,8 +28,6 @@ import {
 import { TopicUnavailableError } from './topic-unavailable.ts'
 import type { TopicResponseOptions, TopicStore } from './types.ts'
 
-// setTimeout's own limit, as for eventStreamResponse.
-const MAX_DELAY_MS = 2 ** 31 - 1
 // The object stores an event as one value, and a SQLite-backed object's value
 // holds 2 MB at most: 512 KiB of UTF-8 is 1 MiB at most however it is stored.
 const MAX_EVENT_BYTES = 512 * 1024
@@ -109,7 +107,7 @@ export class DurableTopics implements TopicStore {
     }
     const { retry, keepAliveMs, last } = options
     if (retry !== undefined) checkRetry(retry)
-    if (keepAliveMs !== undefined) checkInteger('DurableTopics', 'keepAliveMs', keepAliveMs, 0, MAX_DELAY_MS)
+    if (keepAliveMs !== undefined) checkKeepAlive('DurableTopics', keepAliveMs)
     if (last !== undefined) checkInteger('DurableTopics', 'last', last, 0, this.#limits.history)
     const headers = streamHeaders(corsHeaders(options))
     if (request.method === 'HEAD') return new Response(null, { headers })

@@ -25,7 +25,14 @@ import {
   type PublishOptions,
   type TopicEvent,
 } from './topic-event.ts'
-import { checkInteger, checkKeepAlive, type TopicLimits, type TopicsOptions, topicLimits } from './topic-options.ts'
+import {
+  checkInteger,
+  checkKeepAlive,
+  MAX_MS,
+  type TopicLimits,
+  type TopicsOptions,
+  topicLimits,
+} from './topic-options.ts'
 import { TopicUnavailableError } from './topic-unavailable.ts'
 import type { StreamSource, SubscribeOptions, TopicResponseOptions, TopicStore } from './types.ts'
 
@@ -49,8 +56,6 @@ export interface RedisTopicsOptions extends TopicsOptions {
    */
   timeoutMs?: number
 }
-
-const MAX_MS = 2 ** 31 - 1
 
 /**
  * Topics in Redis Streams: publish to one by name from any process, answer

@@ -19,7 +19,8 @@ export interface TopicsOptions {
 /** {@link TopicsOptions} with every field checked and set. */
 export type TopicLimits = Required<TopicsOptions>
 
-const MAX_MS = 2 ** 31 - 1
+/** The longest duration a topic option takes: what a timer can wait (2^31 − 1 ms, about 24.8 days). */
+export const MAX_MS = 2 ** 31 - 1
 
 /** An integer option from `min` to `max`, or a `TypeError` naming `owner` and `name`. */
 export function checkInteger(owner: string, name: string, value: number, min: number, max: number): number {
