@@ -7,6 +7,18 @@
 import type { Redis } from 'ioredis'
 import { TopicUnavailableError } from './topic-unavailable.ts'
 
+/** The longest wait between two attempts to reconnect. */
+const RECONNECT_MAX_MS = 2000
+
+/**
+ * ioredis's `retryStrategy` for the connections of a Redis store: 100 ms
+ * before the first attempt again, doubling, at most 2 s, so that a Redis
+ * that comes back is found within 2 s without a storm of attempts meanwhile.
+ */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(100 * 2 ** Math.min(attempt - 1, 5), RECONNECT_MAX_MS)
+}
+
 /** Rejects at once with a `TopicUnavailableError` unless `redis` is connected. */
 export function checkReady(redis: Redis): void {
   if (redis.status !== 'ready') {

@@ -13,6 +13,7 @@
  * time means a dead connection, which is dropped and made again.
  */
 import type { Redis } from 'ioredis'
+import { reconnectDelay } from './redis-client.ts'
 import type { RawEntry } from './redis-entries.ts'
 
 /** How long a read blocks in Redis before it is sent again (an idle topic costs one round trip per period). */
@@ -21,8 +22,6 @@ const BLOCK_MS = 5000
 const DEAD_AFTER_MS = 3000
 /** Entries per stream and read: a long backlog after a reconnection comes in several reads. */
 const COUNT = 100
-/** The longest wait between two attempts to reconnect (the wait doubles from 100 ms up to this). */
-export const RECONNECT_MAX_MS = 2000
 /** After a read Redis refused while connected (a key of another type), the wait before the next one. */
 const REFUSED_RETRY_MS = 1000
 
@@ -68,7 +67,7 @@ export class RedisReader {
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       enableAutoPipelining: false,
-      retryStrategy: (attempt: number) => Math.min(100 * 2 ** Math.min(attempt - 1, 5), RECONNECT_MAX_MS),
+      retryStrategy: reconnectDelay,
       socketTimeout: BLOCK_MS + DEAD_AFTER_MS,
       commandTimeout: undefined,
       blockingTimeout: undefined,

@@ -9,6 +9,7 @@
  */
 import process from 'node:process'
 import type { Redis as RedisClient } from 'ioredis'
+import { reconnectDelay } from '../lib/redis-client.ts'
 import { RedisTopics } from '../lib/redis-topics.ts'
 import { type Settings, SettingsError } from '../lib/settings.ts'
 
@@ -16,8 +17,6 @@ type Env = Record<string, string | undefined>
 
 /** The longest the first connection may take (a host that does not answer at all). */
 const CONNECT_MS = 3000
-/** The longest wait between two attempts to reconnect (from 100 ms, doubling). */
-const RECONNECT_MAX_MS = 2000
 
 /** The URL as logs may show it: without its password. */
 function shown(url: URL): string {
@@ -61,7 +60,7 @@ export async function connectRedis(url: URL, settings: Settings): Promise<RedisC
     connectionName: name,
     lazyConnect: true,
     connectTimeout: CONNECT_MS,
-    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt - 1, 5), RECONNECT_MAX_MS),
+    retryStrategy: reconnectDelay,
     // A publish sent while Redis is away fails at once (503) and is never sent later.
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,

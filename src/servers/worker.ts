@@ -14,6 +14,11 @@ import type { StreamEnd } from '../lib/types.ts'
 import { demoApp } from './demo-app.ts'
 import { FLOOD_PATH, WorkerTopics } from './worker-topics.ts'
 
+/** `SSE_DEBUG=1`: the debug routes, in the Worker and in its objects. */
+function debugOn(env: Record<string, unknown>): boolean {
+  return readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1
+}
+
 /**
  * The topics' Durable Object: it logs each stream's end as the Worker's own
  * streams do, and with SSE_DEBUG=1 publishes a flood itself (worker-topics.ts).
@@ -23,7 +28,7 @@ export class TopicObject extends LibraryTopicObject {
 
   constructor(ctx: ConstructorParameters<typeof LibraryTopicObject>[0], env: Record<string, unknown>) {
     super(ctx, env)
-    this.#debug = readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1
+    this.#debug = debugOn(env)
   }
 
   override fetch(request: Request): Promise<Response> {
@@ -54,7 +59,7 @@ const apps = new WeakMap<object, Hono>()
 function appFor(env: Record<string, unknown>): Hono {
   let app = apps.get(env)
   if (!app) {
-    const debug = readInteger(env, { variable: 'SSE_DEBUG', fallback: 0, min: 0, max: 1 }) === 1
+    const debug = debugOn(env)
     const settings = parseSettings(env)
     const publishToken = readPublishToken(env)
     const namespace = env.TOPICS as TopicNamespace | undefined
