@@ -6,6 +6,7 @@
  * order; without it, every client gets the gap event, then live events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { printedFromNow } from '../support/process.ts'
 import {
   type Cluster,
   type Instance,
@@ -27,13 +28,6 @@ afterAll(async () => {
   for (const client of clients.splice(0)) client.close()
   await cluster?.stop()
 })
-
-/** Output `server` prints from now on, matched by `test`. */
-function printedFromNow(server: Instance, test: RegExp): Promise<RegExpMatchArray> {
-  const offset = server.output().length
-  const later = { [Symbol.match]: (text: string) => text.slice(offset).match(test) }
-  return server.waitForOutput(later as unknown as RegExp)
-}
 
 /** Stops Redis and starts it again (`keepData`: as with persistence on), once every server has said each. */
 async function restartRedis(keepData: boolean): Promise<void> {

@@ -6,6 +6,7 @@
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readEvents } from '../support/http.ts'
+import { printedFromNow } from '../support/process.ts'
 import { type RunningServer, runtimes, standaloneRuntimes, startServer } from '../support/servers.ts'
 import { arrivals, CLOCK_ROUNDING_MS, readTimed } from '../support/timed-read.ts'
 
@@ -18,13 +19,6 @@ interface Counts {
   timers: number
   sources: number
   pulls: number
-}
-
-/** Output the server prints from now on, matched by `test`: earlier streams' lines cannot be mistaken for it. */
-function printedFromNow(server: RunningServer, test: RegExp): Promise<RegExpMatchArray> {
-  const offset = server.output().length
-  const later = { [Symbol.match]: (text: string) => text.slice(offset).match(test) }
-  return server.waitForOutput(later as unknown as RegExp)
 }
 
 describe.each(runtimes)('%s: a source of the user', (runtime) => {

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { printedFromNow } from '../support/process.ts'
 import { type RunningServer, runtimes, startServer } from '../support/servers.ts'
 import { EventStreamReader } from '../support/sse-client.ts'
 
@@ -35,13 +36,6 @@ function rssOf(server: RunningServer): number {
     if (comm === 'workerd' && pgrp === server.pid) total += rssOfPid(pid)
   }
   return total
-}
-
-/** Output the server prints from now on, matched by `test`: earlier streams' lines cannot be mistaken for it. */
-function printedFromNow(server: RunningServer, test: RegExp): Promise<RegExpMatchArray> {
-  const offset = server.output().length
-  const later = { [Symbol.match]: (text: string) => text.slice(offset).match(test) }
-  return server.waitForOutput(later as unknown as RegExp)
 }
 
 describe.each(runtimes)('%s: topics', (runtime) => {

@@ -85,3 +85,10 @@ export function watchProcess(child: ChildProcess, name: string): WatchedProcess 
   }
   return { output: () => text, waitForOutput, exited, signal, stop }
 }
+
+/** Output `process` prints from now on, matched by `test`: lines printed earlier cannot be mistaken for it. */
+export function printedFromNow(process: WatchedProcess, test: RegExp): Promise<RegExpMatchArray> {
+  const offset = process.output().length
+  const later = { [Symbol.match]: (text: string) => text.slice(offset).match(test) }
+  return process.waitForOutput(later as unknown as RegExp)
+}
